@@ -1,0 +1,117 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+
+	"github.com/gin-gonic/gin"
+
+	"photogen/store"
+)
+
+// Error is an error a client may see: its status, a stable code and a message.
+// Anything else that reaches renderError is logged and answered 500 without its text.
+type Error struct {
+	Status  int
+	Code    string
+	Message string
+}
+
+func (e *Error) Error() string { return e.Code + ": " + e.Message }
+
+func errBadRequest(code, msg string) *Error {
+	return &Error{Status: http.StatusBadRequest, Code: code, Message: msg}
+}
+
+func errNotFound(msg string) *Error {
+	return &Error{Status: http.StatusNotFound, Code: "not_found", Message: msg}
+}
+
+type errorBody struct {
+	Error struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	} `json:"error"`
+}
+
+// renderError is the one place errors become responses.
+func renderError(c *gin.Context, err error) {
+	var e *Error
+	switch {
+	case errors.As(err, &e):
+	case errors.Is(err, store.ErrNotFound):
+		e = errNotFound("not found")
+	case errors.Is(err, store.ErrConflict):
+		e = &Error{Status: http.StatusConflict, Code: "conflict", Message: "already exists"}
+	default:
+		loggerFrom(c).ErrorContext(c.Request.Context(), "request failed", "err", err)
+		e = &Error{Status: http.StatusInternalServerError, Code: "internal", Message: "internal error"}
+	}
+	var body errorBody
+	body.Error.Code, body.Error.Message = e.Code, e.Message
+	c.AbortWithStatusJSON(e.Status, body)
+}
+
+// limitBody refuses bodies over n bytes: at once when Content-Length says so, and
+// while reading otherwise (readBody turns that into 413).
+func limitBody(n int64) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if c.Request.ContentLength > n {
+			renderError(c, errTooLarge(n))
+			return
+		}
+		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, n)
+		c.Next()
+	}
+}
+
+func errTooLarge(n int64) *Error {
+	return &Error{Status: http.StatusRequestEntityTooLarge, Code: "body_too_large",
+		Message: "request body is larger than " + humanBytes(n)}
+}
+
+func humanBytes(n int64) string {
+	if n%1024 == 0 {
+		return strconv.FormatInt(n/1024, 10) + " KiB"
+	}
+	return strconv.FormatInt(n, 10) + " bytes"
+}
+
+// readBody reads the whole (limited) body.
+func readBody(c *gin.Context) ([]byte, error) {
+	b, err := io.ReadAll(c.Request.Body)
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		return nil, errTooLarge(tooLarge.Limit)
+	}
+	if err != nil {
+		return nil, errBadRequest("unreadable_body", "could not read the request body")
+	}
+	return b, nil
+}
+
+// bindJSON decodes the body into v, answering 400 for malformed JSON and 413 for size.
+func bindJSON(c *gin.Context, v any) error {
+	b, err := readBody(c)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return errBadRequest("malformed_json", "the request body is not valid JSON of the expected shape")
+	}
+	return nil
+}
+
+// recoverJSON turns a panic into a logged 500 with the usual JSON body.
+func recoverJSON(logger *slog.Logger) gin.HandlerFunc {
+	return gin.CustomRecoveryWithWriter(io.Discard, func(c *gin.Context, rec any) {
+		logger.ErrorContext(c.Request.Context(), "panic in handler", "panic", rec, "route", c.FullPath())
+		renderError(c, &Error{Status: http.StatusInternalServerError, Code: "internal", Message: "internal error"})
+	})
+}
+
+func isConflict(err error) bool { return errors.Is(err, store.ErrConflict) }

@@ -1,0 +1,91 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+	"github.com/jackc/pgx/v5"
+
+	"photogen/store"
+	"photogen/worker"
+)
+
+type generateRequest struct {
+	AccessToken string `json:"accessToken"`
+}
+
+type generateResponse struct {
+	Success          bool   `json:"success"`
+	AlreadyGenerated bool   `json:"alreadyGenerated,omitempty"`
+	InProgress       bool   `json:"inProgress,omitempty"`
+	State            string `json:"state"`
+	TotalPhotos      int    `json:"totalPhotos"`
+	TargetPhotos     int    `json:"targetPhotos"`
+	Message          string `json:"message"`
+}
+
+func (s *Server) handleGeneratePaid(c *gin.Context) {
+	var req generateRequest
+	if err := bindJSON(c, &req); err != nil {
+		renderError(c, err)
+		return
+	}
+	resp, err := s.generatePaid(c.Request.Context(), req)
+	if err != nil {
+		renderError(c, err)
+		return
+	}
+	status := http.StatusAccepted
+	if resp.AlreadyGenerated {
+		status = http.StatusOK
+	}
+	c.JSON(status, resp)
+}
+
+// generatePaid makes sure a paid subscriber's generation is under way, and never
+// starts a second one: the subscriber's row is locked while deciding, and the job
+// insert is unique per subscriber while one waits or runs.
+func (s *Server) generatePaid(ctx context.Context, req generateRequest) (generateResponse, error) {
+	if req.AccessToken == "" {
+		return generateResponse{}, errBadRequest("missing_token", "accessToken is required")
+	}
+	if !validTokenShape(req.AccessToken) {
+		return generateResponse{}, errNotFound("no subscriber has this access token")
+	}
+	var resp generateResponse
+	err := s.store.WithTx(ctx, func(tx *store.Store, raw pgx.Tx) error {
+		sub, err := tx.SubscriberByTokenHash(ctx, hashToken(req.AccessToken))
+		if errors.Is(err, store.ErrNotFound) {
+			return errNotFound("no subscriber has this access token")
+		}
+		if err != nil {
+			return err
+		}
+		if sub, err = tx.LockSubscriber(ctx, sub.ID); err != nil {
+			return err
+		}
+		switch sub.Status {
+		case store.StatusAwaitingPayment:
+			return &Error{Status: http.StatusPaymentRequired, Code: "payment_required", Message: "this subscriber has not paid yet"}
+		case store.StatusCompleted:
+			resp = generateResponse{Success: true, AlreadyGenerated: true, State: string(sub.Status),
+				TotalPhotos: len(sub.PhotoURLs), TargetPhotos: sub.TargetPhotos, Message: "all photos are ready"}
+			return nil
+		case store.StatusFailed:
+			if sub, err = tx.RequeueGeneration(ctx, sub.ID); err != nil {
+				return err
+			}
+		}
+		if _, err := worker.EnqueueTx(ctx, s.river, raw, sub.ID); err != nil {
+			return err
+		}
+		resp = generateResponse{Success: true, InProgress: true, State: string(sub.Status),
+			TotalPhotos: len(sub.PhotoURLs), TargetPhotos: sub.TargetPhotos,
+			Message: fmt.Sprintf("Generation in progress: %d/%d photos complete.", len(sub.PhotoURLs), sub.TargetPhotos)}
+		return nil
+	})
+	return resp, err
+}

@@ -1,0 +1,100 @@
+package main
+
+import (
+	"fmt"
+	"strconv"
+	"time"
+
+	"photogen/api"
+	"photogen/worker"
+)
+
+// config is everything the serving commands read from the environment.
+type config struct {
+	DatabaseURL string
+	MaxConns    int32
+	HTTPAddr    string
+	Dev         bool // PHOTOGEN_DEV=1: print the banner with the development secret
+	API         api.Config
+	Worker      worker.Config
+	Replicate   worker.ReplicateConfig
+}
+
+// loadConfig reads the environment, applies defaults and validates.
+func loadConfig(getenv func(string) string) (config, error) {
+	env := envReader{get: getenv}
+	c := config{
+		DatabaseURL: env.str("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/photogen?sslmode=disable"),
+		MaxConns:    int32(env.int("DATABASE_MAX_CONNS", 20)),
+		HTTPAddr:    env.str("HTTP_ADDR", ":8080"),
+		Dev:         getenv("PHOTOGEN_DEV") == "1",
+		API: api.Config{
+			WebhookSecret:    getenv("STRIPE_WEBHOOK_SECRET"),
+			WebhookTolerance: env.duration("STRIPE_WEBHOOK_TOLERANCE", 5*time.Minute),
+			TargetPhotos:     env.int("PHOTOS_PER_SUBSCRIBER", 30),
+		},
+		Worker: worker.Config{
+			BatchSize:         env.int("PHOTO_BATCH_SIZE", 5),
+			PredictionBudget:  env.int("PREDICTION_BUDGET", 0),
+			Concurrency:       env.int("WORKER_CONCURRENCY", 10),
+			PollInterval:      env.duration("REPLICATE_POLL_INTERVAL", time.Second),
+			PredictionTimeout: env.duration("PREDICTION_TIMEOUT", 5*time.Minute),
+			JobTimeout:        env.duration("JOB_TIMEOUT", 15*time.Minute),
+			RescueAfter:       env.duration("RESCUE_STUCK_JOBS_AFTER", 0),
+			FetchPollInterval: env.duration("RIVER_FETCH_POLL_INTERVAL", time.Second),
+		}.WithDefaults(),
+		Replicate: worker.ReplicateConfig{
+			Token:   getenv("REPLICATE_API_TOKEN"),
+			BaseURL: env.str("REPLICATE_BASE_URL", worker.DefaultReplicateBaseURL),
+			Model:   env.str("REPLICATE_MODEL", "black-forest-labs/flux-schnell"),
+		},
+	}
+	c.API = c.API.WithDefaults()
+	if env.err != nil {
+		return c, env.err
+	}
+	if err := c.Worker.Validate(); err != nil {
+		return c, fmt.Errorf("worker configuration: %w", err)
+	}
+	if c.MaxConns < 2 {
+		return c, fmt.Errorf("DATABASE_MAX_CONNS %d: want at least 2", c.MaxConns)
+	}
+	return c, nil
+}
+
+// envReader parses variables and keeps the first error, naming the variable.
+type envReader struct {
+	get func(string) string
+	err error
+}
+
+func (e *envReader) str(name, def string) string {
+	if v := e.get(name); v != "" {
+		return v
+	}
+	return def
+}
+
+func (e *envReader) int(name string, def int) int {
+	v := e.get(name)
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil && e.err == nil {
+		e.err = fmt.Errorf("%s=%q: want a whole number", name, v)
+	}
+	return n
+}
+
+func (e *envReader) duration(name string, def time.Duration) time.Duration {
+	v := e.get(name)
+	if v == "" {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil && e.err == nil {
+		e.err = fmt.Errorf("%s=%q: want a duration such as 500ms or 2m", name, v)
+	}
+	return d
+}

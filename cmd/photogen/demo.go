@@ -1,0 +1,87 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"photogen/internal/demo"
+)
+
+// runDemo creates a subscriber, pays for them with a correctly signed Stripe webhook,
+// and shows a progress bar until the photos are there.
+func runDemo(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+	fs.SetOutput(stdout)
+	url := fs.String("url", "http://127.0.0.1:8080", "base URL of a running photogen api")
+	secret := fs.String("webhook-secret", getenv("STRIPE_WEBHOOK_SECRET"), "the server's STRIPE_WEBHOOK_SECRET")
+	prompt := fs.String("prompt", "a studio portrait of a golden retriever wearing a bow tie", "generation prompt")
+	timeout := fs.Duration("timeout", 5*time.Minute, "give up after this long")
+	if err := fs.Parse(args); err != nil {
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	if *secret == "" {
+		return fmt.Errorf("%w: --webhook-secret (or STRIPE_WEBHOOK_SECRET) is required", errUsage)
+	}
+	ctx, cancel := context.WithTimeout(ctx, *timeout)
+	defer cancel()
+	c := &demo.Client{BaseURL: strings.TrimRight(*url, "/"), HTTP: &http.Client{Timeout: 10 * time.Second}}
+	start := time.Now()
+
+	email := "demo-" + randomHex(4) + "@example.com"
+	sub, err := c.CreateSubscriber(ctx, email, *prompt)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "created subscriber %s (%s)\n", sub.SubscriberID, email)
+	resp, err := c.SendWebhook(ctx, *secret, demo.CheckoutCompleted("evt_demo_"+randomHex(8), sub.SubscriberID, email), time.Now())
+	if err != nil {
+		return err
+	}
+	if resp.Status != http.StatusOK {
+		return fmt.Errorf("webhook refused: %d %s", resp.Status, resp.Body)
+	}
+	fmt.Fprintln(stdout, "checkout webhook accepted; generating...")
+
+	for {
+		st, err := c.GetStatus(ctx, sub.AccessToken)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "\r[%-30s] %2d/%d %-10s", strings.Repeat("#", st.TotalPhotos*30/max(st.TargetPhotos, 1)), st.TotalPhotos, st.TargetPhotos, st.State)
+		switch st.State {
+		case "completed":
+			fmt.Fprintf(stdout, "\n%d photos in %.1fs:\n", st.TotalPhotos, time.Since(start).Seconds())
+			for _, u := range st.PhotoURLs {
+				fmt.Fprintln(stdout, "  "+u)
+			}
+			return nil
+		case "failed":
+			return fmt.Errorf("generation failed: %s", deref(st.Error))
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("gave up waiting: %w", ctx.Err())
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}

@@ -1,0 +1,57 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"photogen/internal/fakereplicate"
+)
+
+// runFake serves the fake Replicate until ctx ends.
+func runFake(ctx context.Context, args []string, stdout io.Writer, logger *slog.Logger) error {
+	fs := flag.NewFlagSet("fake-replicate", flag.ContinueOnError)
+	fs.SetOutput(stdout)
+	addr := fs.String("addr", "127.0.0.1:8090", "listen address")
+	var cfg fakereplicate.Config
+	fs.DurationVar(&cfg.Latency, "latency", fakereplicate.DefaultLatency, "fixed time from create to a final status")
+	fs.DurationVar(&cfg.Jitter, "jitter", fakereplicate.DefaultJitter, "extra random latency, uniform in [0, jitter)")
+	fs.Int64Var(&cfg.Seed, "seed", 1, "seed for latency and fault draws")
+	fs.StringVar(&cfg.Token, "token", "", "require this API token (any token when empty)")
+	fs.Float64Var(&cfg.RateLimitRate, "rate-limit-rate", 0, "share of creates answered 429")
+	fs.DurationVar(&cfg.RetryAfter, "retry-after", time.Second, "Retry-After of a 429")
+	fs.Float64Var(&cfg.ServerErrorRate, "server-error-rate", 0, "share of calls answered 5xx")
+	fs.Float64Var(&cfg.FailRate, "fail-rate", 0, "share of predictions that end failed")
+	fs.Float64Var(&cfg.HangRate, "hang-rate", 0, "share of predictions that never finish")
+	fs.DurationVar(&cfg.OutputTTL, "output-ttl", 0, "remove outputs this long after a prediction ends (0: keep)")
+	if err := fs.Parse(args); err != nil {
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", *addr, err)
+	}
+	fake := fakereplicate.New(cfg)
+	defer fake.Close()
+	srv := &http.Server{Handler: fake, ReadHeaderTimeout: 5 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	logger.InfoContext(ctx, "fake replicate listening", "base_url", "http://"+ln.Addr().String()+"/v1")
+	select {
+	case <-ctx.Done():
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		return srv.Shutdown(sctx)
+	case err := <-errc:
+		if errors.Is(err, http.ErrServerClosed) {
+			return nil
+		}
+		return err
+	}
+}

@@ -1,0 +1,191 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"photogen/internal/demo"
+	"photogen/internal/fakereplicate"
+	"photogen/internal/testdb"
+)
+
+const webhookSecret = "whsec_e2e_test_secret"
+
+// binary is the photogen executable built once for this test binary by TestMain.
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "photogen-e2e-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binary = filepath.Join(dir, "photogen")
+	args := []string{"build", "-o", binary}
+	if raceEnabled {
+		args = append(args, "-race")
+	}
+	build := exec.Command("go", append(args, "photogen/cmd/photogen")...)
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "build photogen:", err)
+		os.Exit(1)
+	}
+	code := testdb.Main(m)
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// proc is one photogen process; its combined output is kept for assertions.
+type proc struct {
+	cmd  *exec.Cmd
+	mu   sync.Mutex
+	out  bytes.Buffer
+	done chan struct{}
+}
+
+func (p *proc) Write(b []byte) (int, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.out.Write(b)
+}
+
+// Output returns what the process wrote so far.
+func (p *proc) Output() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.out.String()
+}
+
+// start runs `photogen <mode>` with env on top of a minimal environment, stops it with
+// SIGTERM when the test ends, and fails the test if it then exits badly.
+func start(t *testing.T, mode string, env map[string]string) *proc {
+	t.Helper()
+	p := &proc{done: make(chan struct{})}
+	p.cmd = exec.Command(binary, mode)
+	p.cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "LOG_LEVEL=info"}
+	for k, v := range env {
+		p.cmd.Env = append(p.cmd.Env, k+"="+v)
+	}
+	p.cmd.Stdout, p.cmd.Stderr = p, p
+	require.NoError(t, p.cmd.Start())
+	go func() { _ = p.cmd.Wait(); close(p.done) }()
+	t.Cleanup(func() {
+		p.Signal(syscall.SIGTERM)
+		select {
+		case <-p.done:
+		case <-time.After(60 * time.Second):
+			_ = p.cmd.Process.Kill()
+			t.Errorf("photogen %s did not stop on SIGTERM", mode)
+		}
+		if t.Failed() {
+			t.Logf("photogen %s output:\n%s", mode, p.Output())
+		}
+	})
+	return p
+}
+
+// Signal sends sig to the process if it still runs.
+func (p *proc) Signal(sig syscall.Signal) {
+	select {
+	case <-p.done:
+	default:
+		_ = p.cmd.Process.Signal(sig)
+	}
+}
+
+// Wait waits for the process to exit.
+func (p *proc) Wait(t *testing.T, d time.Duration) {
+	t.Helper()
+	select {
+	case <-p.done:
+	case <-time.After(d):
+		t.Fatalf("process did not exit within %s", d)
+	}
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// stack is a database, a fake Replicate, and the env that points photogen at both.
+type stack struct {
+	db   *testdb.DB
+	fake *fakereplicate.Server
+	env  map[string]string
+}
+
+func newStack(t *testing.T, fc fakereplicate.Config, extra map[string]string) *stack {
+	t.Helper()
+	db := testdb.New(t)
+	fake := fakereplicate.New(fc)
+	ts := httptest.NewServer(fake)
+	t.Cleanup(func() { ts.Close(); fake.Close() })
+	env := map[string]string{
+		"DATABASE_URL":              db.URL,
+		"STRIPE_WEBHOOK_SECRET":     webhookSecret,
+		"REPLICATE_API_TOKEN":       "r8_e2e_token",
+		"REPLICATE_BASE_URL":        ts.URL + "/v1",
+		"REPLICATE_POLL_INTERVAL":   "20ms",
+		"RIVER_FETCH_POLL_INTERVAL": "100ms",
+	}
+	for k, v := range extra {
+		env[k] = v
+	}
+	return &stack{db: db, fake: fake, env: env}
+}
+
+// startAPI starts an api process and waits until /readyz answers 200.
+func (s *stack) startAPI(t *testing.T) (*proc, *demo.Client) {
+	t.Helper()
+	addr := freeAddr(t)
+	env := map[string]string{"HTTP_ADDR": addr}
+	for k, v := range s.env {
+		env[k] = v
+	}
+	p := start(t, "api", env)
+	c := &demo.Client{BaseURL: "http://" + addr, HTTP: &http.Client{Timeout: 30 * time.Second}}
+	require.Eventually(t, func() bool {
+		resp, err := c.Do(context.Background(), http.MethodGet, "/readyz", nil, nil)
+		return err == nil && resp.Status == http.StatusOK
+	}, 30*time.Second, 50*time.Millisecond, "api never became ready")
+	return p, c
+}
+
+// startWorker starts a worker process.
+func (s *stack) startWorker(t *testing.T) *proc {
+	t.Helper()
+	return start(t, "worker", s.env)
+}
+
+// waitState polls the status endpoint until state is reached.
+func waitState(t *testing.T, c *demo.Client, token, state string, within time.Duration) demo.Status {
+	t.Helper()
+	var last demo.Status
+	require.Eventually(t, func() bool {
+		st, err := c.GetStatus(context.Background(), token)
+		if err != nil {
+			return false
+		}
+		last = st
+		return st.State == state
+	}, within, 50*time.Millisecond, "state %q not reached; last: %+v", state, last)
+	return last
+}

@@ -1,0 +1,55 @@
+package store
+
+import (
+	"context"
+
+	"github.com/google/uuid"
+)
+
+// EventOutcome says what a Stripe event did, as kept in the webhook inbox.
+type EventOutcome string
+
+// The outcomes of a Stripe event.
+const (
+	OutcomeApplied   EventOutcome = "applied"   // it marked a subscriber paid
+	OutcomeUnmatched EventOutcome = "unmatched" // no subscriber matched it; kept for operators
+	OutcomeIgnored   EventOutcome = "ignored"   // a type or payment status we do not act on
+)
+
+// StripeEvent is one row of the webhook inbox.
+type StripeEvent struct {
+	ID           string
+	Type         string
+	Outcome      EventOutcome
+	SubscriberID *uuid.UUID
+	Payload      []byte // the raw, verified body
+}
+
+// RecordStripeEvent writes ev to the inbox. It returns false, and writes nothing, when
+// the event id is already there: the caller must then apply no effect. Concurrent
+// deliveries of one id wait on each other, and exactly one of them gets true.
+func (s *Store) RecordStripeEvent(ctx context.Context, ev StripeEvent) (bool, error) {
+	const q = `INSERT INTO stripe_events (event_id, event_type, outcome, subscriber_id, payload)
+		VALUES ($1, $2, $3, $4, $5)
+		ON CONFLICT (event_id) DO NOTHING`
+	tag, err := s.db.Exec(ctx, q, ev.ID, ev.Type, ev.Outcome, ev.SubscriberID, string(ev.Payload))
+	if err != nil {
+		return false, translate("record stripe event "+ev.ID, err)
+	}
+	return tag.RowsAffected() == 1, nil
+}
+
+// MarkPaid records that the subscriber has paid (the first payment's time is kept) and
+// moves a generation awaiting payment to queued. It locks the subscriber's row until the
+// transaction ends and returns the subscriber as updated, or ErrNotFound.
+func (s *Store) MarkPaid(ctx context.Context, id uuid.UUID) (*Subscriber, error) {
+	q := `UPDATE subscribers
+		SET paid_at = coalesce(paid_at, now()),
+		    generation_status = CASE WHEN generation_status = 'awaiting_payment'
+		                             THEN 'queued' ELSE generation_status END,
+		    updated_at = now()
+		WHERE id = $1
+		RETURNING ` + subscriberColumns
+	sub, err := scanSubscriber(s.db.QueryRow(ctx, q, id))
+	return sub, translate("mark paid", err)
+}

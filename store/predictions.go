@@ -1,0 +1,124 @@
+package store
+
+import (
+	"context"
+
+	"github.com/google/uuid"
+)
+
+// PredictionStatus mirrors the provider's status values.
+type PredictionStatus string
+
+// The prediction states. Starting and processing are in flight; the rest are final.
+const (
+	PredictionStarting   PredictionStatus = "starting"
+	PredictionProcessing PredictionStatus = "processing"
+	PredictionSucceeded  PredictionStatus = "succeeded"
+	PredictionFailed     PredictionStatus = "failed"
+	PredictionCanceled   PredictionStatus = "canceled"
+	PredictionAborted    PredictionStatus = "aborted"
+)
+
+// Terminal reports whether the status is final.
+func (p PredictionStatus) Terminal() bool {
+	return p != PredictionStarting && p != PredictionProcessing
+}
+
+// RecordPrediction adds a prediction just created at the provider to the ledger. A
+// second record of the same provider id changes nothing.
+func (s *Store) RecordPrediction(ctx context.Context, subscriberID uuid.UUID, providerID string, status PredictionStatus) error {
+	const q = `INSERT INTO predictions (subscriber_id, provider_id, status) VALUES ($1, $2, $3)
+		ON CONFLICT (provider_id) DO NOTHING`
+	_, err := s.db.Exec(ctx, q, subscriberID, providerID, status)
+	return translate("record prediction "+providerID, err)
+}
+
+// FinishPrediction records a prediction's final status with its output URL (succeeded)
+// or error text. A prediction already final is left as it is.
+func (s *Store) FinishPrediction(ctx context.Context, providerID string, status PredictionStatus, outputURL, errText *string) error {
+	const q = `UPDATE predictions
+		SET status = $2, output_url = $3, error = $4, completed_at = now(), updated_at = now()
+		WHERE provider_id = $1 AND status IN ('starting', 'processing')`
+	_, err := s.db.Exec(ctx, q, providerID, status, outputURL, errText)
+	return translate("finish prediction "+providerID, err)
+}
+
+// Ledger is what the ledger holds for one subscriber.
+type Ledger struct {
+	Created  int      // predictions ever created: the spend
+	Failed   int      // failed, canceled or aborted
+	InFlight []string // provider ids still starting or processing
+}
+
+// LedgerFor summarises the subscriber's predictions in one query.
+func (s *Store) LedgerFor(ctx context.Context, subscriberID uuid.UUID) (Ledger, error) {
+	const q = `SELECT count(*),
+		       count(*) FILTER (WHERE status IN ('failed', 'canceled', 'aborted')),
+		       coalesce(array_agg(provider_id ORDER BY id) FILTER (WHERE status IN ('starting', 'processing')), '{}')
+		FROM predictions WHERE subscriber_id = $1`
+	var l Ledger
+	err := s.db.QueryRow(ctx, q, subscriberID).Scan(&l.Created, &l.Failed, &l.InFlight)
+	return l, translate("ledger", err)
+}
+
+// AppendResult is the subscriber's photo count after AppendSucceeded.
+type AppendResult struct {
+	Appended     int // photos added by this call
+	Photos       int
+	TargetPhotos int
+	Status       GenerationStatus
+}
+
+// appendSucceeded is the one statement that moves photos from the ledger to the
+// subscriber. It locks the subscriber's row; takes the succeeded, not yet appended
+// predictions whose URL is not already stored, oldest first, no more than the gap to the
+// target; appends their URLs; sets generated_at and completed when the target is
+// reached; and marks those predictions appended. Run twice, it appends nothing twice.
+// The CHECK constraint on subscribers refuses more than the target whatever this does.
+const appendSucceeded = `
+WITH sub AS (
+    SELECT id, photo_urls, target_photos, generation_status
+    FROM subscribers WHERE id = $1 FOR UPDATE
+), pick AS (
+    SELECT p.id, p.output_url, p.completed_at
+    FROM predictions p JOIN sub ON p.subscriber_id = sub.id
+    WHERE p.status = 'succeeded' AND p.appended_at IS NULL
+      AND sub.generation_status IN ('queued', 'generating')
+      AND NOT sub.photo_urls @> jsonb_build_array(p.output_url)
+    ORDER BY p.completed_at, p.id
+    LIMIT (SELECT greatest(target_photos - jsonb_array_length(photo_urls), 0) FROM sub)
+), next AS (
+    SELECT sub.id, sub.target_photos,
+           sub.photo_urls || coalesce((SELECT jsonb_agg(output_url ORDER BY completed_at, id) FROM pick),
+                                      '[]'::jsonb) AS urls
+    FROM sub
+), grown AS (
+    UPDATE subscribers s
+    SET photo_urls = next.urls,
+        generated_at = CASE WHEN jsonb_array_length(next.urls) = next.target_photos THEN now() END,
+        generation_status = CASE WHEN jsonb_array_length(next.urls) = next.target_photos
+                                 THEN 'completed' ELSE s.generation_status END,
+        updated_at = now()
+    FROM next
+    WHERE s.id = next.id AND EXISTS (SELECT 1 FROM pick)
+    RETURNING jsonb_array_length(s.photo_urls) AS photos, s.generation_status
+), marked AS (
+    UPDATE predictions p SET appended_at = now(), updated_at = now()
+    FROM grown
+    WHERE p.id IN (SELECT id FROM pick)
+    RETURNING p.id
+)
+SELECT (SELECT count(*) FROM marked),
+       coalesce((SELECT photos FROM grown), (SELECT jsonb_array_length(photo_urls) FROM sub)),
+       (SELECT target_photos FROM sub),
+       coalesce((SELECT generation_status FROM grown), (SELECT generation_status FROM sub))
+FROM sub`
+
+// AppendSucceeded appends the subscriber's succeeded predictions to their photos, capped
+// at the target and idempotent (see the statement's comment). It returns the counts
+// after the append, or ErrNotFound for an unknown subscriber.
+func (s *Store) AppendSucceeded(ctx context.Context, subscriberID uuid.UUID) (AppendResult, error) {
+	var r AppendResult
+	err := s.db.QueryRow(ctx, appendSucceeded, subscriberID).Scan(&r.Appended, &r.Photos, &r.TargetPhotos, &r.Status)
+	return r, translate("append photos", err)
+}

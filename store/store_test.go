@@ -1,0 +1,187 @@
+package store_test
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"fmt"
+	"os"
+	"sync"
+	"testing"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/stretchr/testify/require"
+
+	"photogen/internal/testdb"
+	"photogen/store"
+)
+
+func TestMain(m *testing.M) { os.Exit(testdb.Main(m)) }
+
+// newSubscriber creates a paid subscriber with the given target, queued for generation.
+func newSubscriber(t *testing.T, s *store.Store, target int) uuid.UUID {
+	t.Helper()
+	ctx := context.Background()
+	hash := sha256.Sum256([]byte(uuid.NewString()))
+	id, err := s.CreateSubscriber(ctx, store.NewSubscriber{
+		Email: uuid.NewString() + "@example.com", Strategy: map[string]any{"prompt": "a cat"},
+		AccessTokenHash: hash[:], TargetPhotos: target,
+	})
+	require.NoError(t, err)
+	_, err = s.MarkPaid(ctx, id)
+	require.NoError(t, err)
+	return id
+}
+
+func succeed(t *testing.T, s *store.Store, sub uuid.UUID, n int) []string {
+	t.Helper()
+	ctx := context.Background()
+	var urls []string
+	for range n {
+		pid := uuid.NewString()
+		url := "https://files.example/" + pid + ".png"
+		require.NoError(t, s.RecordPrediction(ctx, sub, pid, store.PredictionStarting))
+		require.NoError(t, s.FinishPrediction(ctx, pid, store.PredictionSucceeded, &url, nil))
+		urls = append(urls, url)
+	}
+	return urls
+}
+
+func TestCheckRefusesMorePhotosThanTarget(t *testing.T) {
+	t.Parallel()
+	db := testdb.New(t)
+	s := store.New(db.Pool)
+	id := newSubscriber(t, s, 30)
+
+	urls := make([]string, 31)
+	for i := range urls {
+		urls[i] = fmt.Sprintf("https://files.example/%d.png", i)
+	}
+	raw, err := json.Marshal(urls)
+	require.NoError(t, err)
+	_, err = db.Pool.Exec(context.Background(), `UPDATE subscribers SET photo_urls = $2 WHERE id = $1`, id, raw)
+	var pgErr *pgconn.PgError
+	require.ErrorAs(t, err, &pgErr)
+	require.Equal(t, "23514", pgErr.Code, "check_violation")
+	require.Equal(t, "subscribers_photo_urls_capped", pgErr.ConstraintName)
+
+	// Thirty is allowed, and completed without generated_at is not.
+	raw, err = json.Marshal(urls[:30])
+	require.NoError(t, err)
+	_, err = db.Pool.Exec(context.Background(), `UPDATE subscribers SET photo_urls = $2 WHERE id = $1`, id, raw)
+	require.NoError(t, err)
+	_, err = db.Pool.Exec(context.Background(), `UPDATE subscribers SET generation_status = 'completed' WHERE id = $1`, id)
+	require.ErrorAs(t, err, &pgErr)
+	require.Equal(t, "subscribers_generated_complete", pgErr.ConstraintName)
+}
+
+func TestAppendSucceededIsCappedAndIdempotent(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := testdb.New(t)
+	s := store.New(db.Pool)
+	id := newSubscriber(t, s, 7)
+
+	first := succeed(t, s, id, 5)
+	r, err := s.AppendSucceeded(ctx, id)
+	require.NoError(t, err)
+	require.Equal(t, store.AppendResult{Appended: 5, Photos: 5, TargetPhotos: 7, Status: store.StatusQueued}, r)
+
+	r, err = s.AppendSucceeded(ctx, id)
+	require.NoError(t, err)
+	require.Equal(t, 0, r.Appended, "a second append adds nothing")
+	require.Equal(t, 5, r.Photos)
+
+	// Five more succeeded predictions: only two fit.
+	second := succeed(t, s, id, 5)
+	r, err = s.AppendSucceeded(ctx, id)
+	require.NoError(t, err)
+	require.Equal(t, store.AppendResult{Appended: 2, Photos: 7, TargetPhotos: 7, Status: store.StatusCompleted}, r)
+
+	sub, err := s.SubscriberByID(ctx, id)
+	require.NoError(t, err)
+	require.Equal(t, append(first, second[:2]...), sub.PhotoURLs, "oldest first, trimmed in SQL")
+	require.NotNil(t, sub.GeneratedAt)
+
+	l, err := s.LedgerFor(ctx, id)
+	require.NoError(t, err)
+	require.Equal(t, store.Ledger{Created: 10, Failed: 0, InFlight: []string{}}, l)
+}
+
+func TestAppendSucceededConcurrentCallsNeverDuplicate(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := testdb.New(t)
+	s := store.New(db.Pool)
+	id := newSubscriber(t, s, 30)
+	succeed(t, s, id, 40)
+
+	var wg sync.WaitGroup
+	total := make(chan int, 20)
+	for range 20 {
+		wg.Go(func() {
+			r, err := s.AppendSucceeded(ctx, id)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			total <- r.Appended
+		})
+	}
+	wg.Wait()
+	close(total)
+	sum := 0
+	for n := range total {
+		sum += n
+	}
+	require.Equal(t, 30, sum, "exactly the target was appended across all callers")
+	sub, err := s.SubscriberByID(ctx, id)
+	require.NoError(t, err)
+	require.Len(t, sub.PhotoURLs, 30)
+	seen := map[string]bool{}
+	for _, u := range sub.PhotoURLs {
+		require.False(t, seen[u], "duplicate %s", u)
+		seen[u] = true
+	}
+}
+
+func TestStripeEventInboxAcceptsAnIDOnce(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := testdb.New(t)
+	s := store.New(db.Pool)
+
+	var wg sync.WaitGroup
+	won := make(chan bool, 10)
+	for range 10 {
+		wg.Go(func() {
+			ok, err := s.RecordStripeEvent(ctx, store.StripeEvent{ID: "evt_1", Type: "x", Outcome: store.OutcomeIgnored, Payload: []byte(`{}`)})
+			if err != nil {
+				t.Error(err)
+			}
+			won <- ok
+		})
+	}
+	wg.Wait()
+	close(won)
+	n := 0
+	for ok := range won {
+		if ok {
+			n++
+		}
+	}
+	require.Equal(t, 1, n)
+}
+
+func TestCreateSubscriberEmailUniqueWithoutCase(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := testdb.New(t)
+	s := store.New(db.Pool)
+	h1, h2 := sha256.Sum256([]byte("a")), sha256.Sum256([]byte("b"))
+	_, err := s.CreateSubscriber(ctx, store.NewSubscriber{Email: "Ann@Example.com", Strategy: map[string]any{"prompt": "p"}, AccessTokenHash: h1[:], TargetPhotos: 30})
+	require.NoError(t, err)
+	_, err = s.CreateSubscriber(ctx, store.NewSubscriber{Email: "ann@example.COM", Strategy: map[string]any{"prompt": "p"}, AccessTokenHash: h2[:], TargetPhotos: 30})
+	require.ErrorIs(t, err, store.ErrConflict)
+}

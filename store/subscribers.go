@@ -1,0 +1,91 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// GenerationStatus is where a subscriber's photos are; see docs/architecture.md for
+// the transitions.
+type GenerationStatus string
+
+// The generation states, as stored in subscribers.generation_status.
+const (
+	StatusAwaitingPayment GenerationStatus = "awaiting_payment"
+	StatusQueued          GenerationStatus = "queued"
+	StatusGenerating      GenerationStatus = "generating"
+	StatusCompleted       GenerationStatus = "completed"
+	StatusFailed          GenerationStatus = "failed"
+)
+
+// Subscriber is one paying (or about to pay) customer and their photos.
+type Subscriber struct {
+	ID           uuid.UUID
+	Email        string
+	Prompt       string
+	TargetPhotos int
+	PhotoURLs    []string
+	Status       GenerationStatus
+	Error        *string
+	PaidAt       *time.Time
+	GeneratedAt  *time.Time
+	UpdatedAt    time.Time
+}
+
+// subscriberColumns is the select list scanSubscriber reads, in order.
+const subscriberColumns = `id, email, strategy->>'prompt', target_photos, photo_urls, generation_status,
+	generation_error, paid_at, generated_at, updated_at`
+
+type row interface{ Scan(dest ...any) error }
+
+func scanSubscriber(r row) (*Subscriber, error) {
+	var s Subscriber
+	err := r.Scan(&s.ID, &s.Email, &s.Prompt, &s.TargetPhotos, &s.PhotoURLs, &s.Status,
+		&s.Error, &s.PaidAt, &s.GeneratedAt, &s.UpdatedAt)
+	if err != nil {
+		return nil, err
+	}
+	return &s, nil
+}
+
+// NewSubscriber is what CreateSubscriber needs.
+type NewSubscriber struct {
+	Email           string
+	Strategy        map[string]any // must hold a string "prompt"
+	AccessTokenHash []byte         // SHA-256 of the access token
+	TargetPhotos    int
+}
+
+// CreateSubscriber inserts a subscriber awaiting payment and returns its id. An email
+// already present, whatever its case, gives ErrConflict.
+func (s *Store) CreateSubscriber(ctx context.Context, n NewSubscriber) (uuid.UUID, error) {
+	const q = `INSERT INTO subscribers (email, strategy, access_token_hash, target_photos)
+		VALUES ($1, $2, $3, $4) RETURNING id`
+	var id uuid.UUID
+	err := s.db.QueryRow(ctx, q, n.Email, n.Strategy, n.AccessTokenHash, n.TargetPhotos).Scan(&id)
+	return id, translate("create subscriber", err)
+}
+
+// SubscriberByTokenHash returns the subscriber whose access token hashes to hash, or
+// ErrNotFound. It is the status endpoint's one query, served by a unique index.
+func (s *Store) SubscriberByTokenHash(ctx context.Context, hash []byte) (*Subscriber, error) {
+	q := `SELECT ` + subscriberColumns + ` FROM subscribers WHERE access_token_hash = $1`
+	sub, err := scanSubscriber(s.db.QueryRow(ctx, q, hash))
+	return sub, translate("subscriber by token", err)
+}
+
+// SubscriberByID returns the subscriber with id, or ErrNotFound.
+func (s *Store) SubscriberByID(ctx context.Context, id uuid.UUID) (*Subscriber, error) {
+	q := `SELECT ` + subscriberColumns + ` FROM subscribers WHERE id = $1`
+	sub, err := scanSubscriber(s.db.QueryRow(ctx, q, id))
+	return sub, translate("subscriber by id", err)
+}
+
+// SubscriberByEmail returns the subscriber with email, compared without case, or ErrNotFound.
+func (s *Store) SubscriberByEmail(ctx context.Context, email string) (*Subscriber, error) {
+	q := `SELECT ` + subscriberColumns + ` FROM subscribers WHERE lower(email) = lower($1)`
+	sub, err := scanSubscriber(s.db.QueryRow(ctx, q, email))
+	return sub, translate("subscriber by email", err)
+}

@@ -1,0 +1,73 @@
+package worker
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Config holds the generation worker's knobs. Zero values take the defaults below
+// (WithDefaults); Validate rejects what cannot work.
+type Config struct {
+	BatchSize         int           // predictions in flight per subscriber; default 5
+	PredictionBudget  int           // predictions a subscriber may cost in all; default target+10
+	Concurrency       int           // jobs worked at once by one process; default 10
+	PollInterval      time.Duration // between GETs of an in-flight prediction; default 1s
+	PredictionTimeout time.Duration // after this a prediction is cancelled and replaced; default 5m
+	JobTimeout        time.Duration // one attempt of a job; default 15m
+	RescueAfter       time.Duration // a running job older than this is rescued; default JobTimeout+1m
+	FetchPollInterval time.Duration // River's fallback poll when no notification arrives; default 1s
+}
+
+// WithDefaults returns c with every zero field set to its default.
+func (c Config) WithDefaults() Config {
+	if c.BatchSize == 0 {
+		c.BatchSize = 5
+	}
+	if c.Concurrency == 0 {
+		c.Concurrency = 10
+	}
+	if c.PollInterval == 0 {
+		c.PollInterval = time.Second
+	}
+	if c.PredictionTimeout == 0 {
+		c.PredictionTimeout = 5 * time.Minute
+	}
+	if c.JobTimeout == 0 {
+		c.JobTimeout = 15 * time.Minute
+	}
+	if c.RescueAfter == 0 {
+		c.RescueAfter = c.JobTimeout + time.Minute
+	}
+	if c.FetchPollInterval == 0 {
+		c.FetchPollInterval = time.Second
+	}
+	return c
+}
+
+// Validate reports the first setting that cannot work.
+func (c Config) Validate() error {
+	switch {
+	case c.BatchSize < 1 || c.BatchSize > 100:
+		return fmt.Errorf("batch size %d: want 1..100", c.BatchSize)
+	case c.PredictionBudget < 0:
+		return errors.New("prediction budget must not be negative")
+	case c.Concurrency < 1:
+		return fmt.Errorf("concurrency %d: want at least 1", c.Concurrency)
+	case c.PollInterval < time.Millisecond:
+		return fmt.Errorf("poll interval %s: want at least 1ms", c.PollInterval)
+	case c.JobTimeout < time.Second:
+		return fmt.Errorf("job timeout %s: want at least 1s", c.JobTimeout)
+	case c.RescueAfter <= c.JobTimeout:
+		return fmt.Errorf("rescue after %s must exceed the job timeout %s", c.RescueAfter, c.JobTimeout)
+	}
+	return nil
+}
+
+// budget returns the subscriber's prediction budget for a target.
+func (c Config) budget(target int) int {
+	if c.PredictionBudget > 0 {
+		return c.PredictionBudget
+	}
+	return target + 10
+}

@@ -1,0 +1,154 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
+
+	"photogen/store"
+)
+
+// MaxAttempts is how many times a generation job runs before its generation fails.
+// Snoozes for rate limits do not count.
+const MaxAttempts = 10
+
+// GenerateArgs is the one job kind: make a subscriber's photos until they have the target.
+type GenerateArgs struct {
+	SubscriberID uuid.UUID `json:"subscriber_id" river:"unique"`
+}
+
+// Kind is the job's stable name in river_job.
+func (GenerateArgs) Kind() string { return "generate_photos" }
+
+// InsertOpts makes the job unique per subscriber while it is waiting or running, and
+// only then: a completed, cancelled or discarded job does not block a later one, because
+// the subscriber's row, not the job, says whether photos are still owed.
+func (GenerateArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{
+		MaxAttempts: MaxAttempts,
+		UniqueOpts: river.UniqueOpts{
+			ByArgs: true,
+			ByState: []rivertype.JobState{
+				rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRunning,
+				rivertype.JobStateRetryable, rivertype.JobStateScheduled,
+			},
+		},
+	}
+}
+
+// GenerateWorker works GenerateArgs: batches of predictions, recorded in the ledger,
+// appended with the capped statement, until the target is reached.
+type GenerateWorker struct {
+	river.WorkerDefaults[GenerateArgs]
+	store    *store.Store
+	provider Provider
+	cfg      Config
+	logger   *slog.Logger
+}
+
+// NewGenerateWorker returns a worker; cfg is completed with its defaults.
+func NewGenerateWorker(s *store.Store, p Provider, cfg Config, logger *slog.Logger) *GenerateWorker {
+	return &GenerateWorker{store: s, provider: p, cfg: cfg.WithDefaults(), logger: logger}
+}
+
+// Timeout is one attempt's limit; the client's RescueAfter is set above it.
+func (w *GenerateWorker) Timeout(*river.Job[GenerateArgs]) time.Duration { return w.cfg.JobTimeout }
+
+// Work makes the subscriber's missing photos. Its outcomes: nil when the target is
+// reached or nothing is owed; JobSnooze when the provider throttles; JobCancel after
+// marking the generation failed when retrying cannot help; the error otherwise, so that
+// River retries with backoff (and, on the last attempt, the generation is marked failed).
+func (w *GenerateWorker) Work(ctx context.Context, job *river.Job[GenerateArgs]) error {
+	id := job.Args.SubscriberID
+	log := w.logger.With("subscriber_id", id, "job_id", job.ID, "attempt", job.Attempt)
+	sub, err := w.store.StartGeneration(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return river.JobCancel(err)
+	}
+	if err != nil {
+		return err
+	}
+	if sub.Status != store.StatusGenerating {
+		log.InfoContext(ctx, "nothing to generate", "status", sub.Status)
+		return nil
+	}
+	log.InfoContext(ctx, "generation attempt started", "photos", len(sub.PhotoURLs), "target", sub.TargetPhotos)
+
+	err = w.generate(ctx, log, sub)
+	switch {
+	case err == nil:
+		return nil
+	case ctx.Err() != nil:
+		// Shutdown or timeout: in-flight predictions stay in the ledger and the next
+		// attempt waits on them instead of creating new ones.
+		return err
+	}
+	if d, ok := rateLimited(err); ok {
+		log.WarnContext(ctx, "provider rate limit, snoozing", "wait", d)
+		return river.JobSnooze(d)
+	}
+	var budget *budgetError
+	if permanent(err) || errors.As(err, &budget) || job.Attempt >= job.MaxAttempts {
+		reason := err.Error()
+		if job.Attempt >= job.MaxAttempts && !permanent(err) && budget == nil {
+			reason = fmt.Sprintf("gave up after %d attempts: %v", job.Attempt, err)
+		}
+		if _, ferr := w.store.FailGeneration(ctx, id, reason); ferr != nil {
+			return errors.Join(err, ferr)
+		}
+		log.ErrorContext(ctx, "generation failed", "reason", reason)
+		return river.JobCancel(err)
+	}
+	log.WarnContext(ctx, "generation attempt failed, will retry", "err", err)
+	return err
+}
+
+// budgetError ends a generation whose predictions have cost all it may.
+type budgetError struct{ budget, failed int }
+
+func (e *budgetError) Error() string {
+	return fmt.Sprintf("prediction budget of %d exhausted: %d predictions failed", e.budget, e.failed)
+}
+
+// generate loops batch by batch. Each turn starts from the database: append what the
+// ledger holds, wait on predictions still in flight (a previous attempt's included),
+// and create only the remaining gap, so nothing is paid for twice.
+func (w *GenerateWorker) generate(ctx context.Context, log *slog.Logger, sub *store.Subscriber) error {
+	budget := w.cfg.budget(sub.TargetPhotos)
+	for {
+		r, err := w.store.AppendSucceeded(ctx, sub.ID)
+		if err != nil {
+			return err
+		}
+		if r.Appended > 0 {
+			log.InfoContext(ctx, "photos appended", "appended", r.Appended, "photos", r.Photos, "target", r.TargetPhotos)
+		}
+		if r.Status != store.StatusGenerating {
+			log.InfoContext(ctx, "generation finished", "status", r.Status, "photos", r.Photos)
+			return nil
+		}
+		ledger, err := w.store.LedgerFor(ctx, sub.ID)
+		if err != nil {
+			return err
+		}
+		gap := r.TargetPhotos - r.Photos
+		create := min(w.cfg.BatchSize, gap) - len(ledger.InFlight)
+		create = max(0, min(create, budget-ledger.Created))
+		if create == 0 && len(ledger.InFlight) == 0 {
+			return &budgetError{budget: budget, failed: ledger.Failed}
+		}
+		if err := w.runBatch(ctx, sub, ledger.InFlight, create); err != nil {
+			// Whatever succeeded is in the ledger: append it before giving up the attempt.
+			if _, aerr := w.store.AppendSucceeded(ctx, sub.ID); aerr != nil && ctx.Err() == nil {
+				log.WarnContext(ctx, "append after failed batch", "err", aerr)
+			}
+			return err
+		}
+	}
+}
