@@ -1,0 +1,174 @@
+package worker_test
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"log/slog"
+	"net/http/httptest"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
+	"github.com/stretchr/testify/require"
+
+	"photogen/internal/fakereplicate"
+	"photogen/internal/testdb"
+	"photogen/store"
+	"photogen/worker"
+)
+
+func TestMain(m *testing.M) { os.Exit(testdb.Main(m)) }
+
+type fixture struct {
+	db       *testdb.DB
+	store    *store.Store
+	fake     *fakereplicate.Server
+	provider *worker.Replicate
+}
+
+func newFixture(t *testing.T, fc fakereplicate.Config, model string) *fixture {
+	t.Helper()
+	db := testdb.New(t)
+	fake := fakereplicate.New(fc)
+	ts := httptest.NewServer(fake)
+	t.Cleanup(func() { ts.Close(); fake.Close() })
+	p, err := worker.NewReplicate(worker.ReplicateConfig{Token: "t", BaseURL: ts.URL + "/v1", Model: model})
+	require.NoError(t, err)
+	return &fixture{db: db, store: store.New(db.Pool), fake: fake, provider: p}
+}
+
+// paidSubscriber creates a subscriber with target photos, paid and queued.
+func (f *fixture) paidSubscriber(t *testing.T, target int) uuid.UUID {
+	t.Helper()
+	ctx := context.Background()
+	hash := sha256.Sum256([]byte(uuid.NewString()))
+	id, err := f.store.CreateSubscriber(ctx, store.NewSubscriber{Email: uuid.NewString() + "@example.com",
+		Strategy: map[string]any{"prompt": "a heron"}, AccessTokenHash: hash[:], TargetPhotos: target})
+	require.NoError(t, err)
+	_, err = f.store.MarkPaid(ctx, id)
+	require.NoError(t, err)
+	return id
+}
+
+func (f *fixture) work(t *testing.T, cfg worker.Config, id uuid.UUID, attempt int) error {
+	t.Helper()
+	w := worker.NewGenerateWorker(f.store, f.provider, cfg, slog.New(slog.DiscardHandler))
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	return w.Work(ctx, &river.Job[worker.GenerateArgs]{
+		JobRow: &rivertype.JobRow{ID: 1, Attempt: attempt, MaxAttempts: worker.MaxAttempts},
+		Args:   worker.GenerateArgs{SubscriberID: id},
+	})
+}
+
+var fast = worker.Config{PollInterval: 5 * time.Millisecond}
+
+func TestFailedPredictionsAreRecordedAndReplaced(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, fakereplicate.Config{Latency: 10 * time.Millisecond, FailRate: 0.3, Seed: 3}, "black-forest-labs/flux-schnell")
+	id := f.paidSubscriber(t, 30)
+	require.NoError(t, f.work(t, fast, id, 1))
+
+	sub, err := f.store.SubscriberByID(context.Background(), id)
+	require.NoError(t, err)
+	require.Equal(t, store.StatusCompleted, sub.Status)
+	require.Len(t, sub.PhotoURLs, 30)
+	ledger, err := f.store.LedgerFor(context.Background(), id)
+	require.NoError(t, err)
+	stats := f.fake.Stats()
+	require.Positive(t, stats.Failed, "the seed makes some fail")
+	require.Equal(t, 30+stats.Failed, stats.Created, "each failure replaced once, nothing more")
+	require.Equal(t, stats.Created, ledger.Created, "every prediction is in the ledger")
+	require.Equal(t, stats.Failed, ledger.Failed)
+	require.LessOrEqual(t, stats.MaxInFlight, 5)
+}
+
+func TestBudgetExhaustedFailsTheGeneration(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, fakereplicate.Config{Latency: 5 * time.Millisecond, FailRate: 1}, "black-forest-labs/flux-schnell")
+	id := f.paidSubscriber(t, 5)
+	cfg := fast
+	cfg.PredictionBudget = 12
+	err := f.work(t, cfg, id, 1)
+	var cancel *river.JobCancelError
+	require.ErrorAs(t, err, &cancel, "a spent budget is final")
+
+	sub, err := f.store.SubscriberByID(context.Background(), id)
+	require.NoError(t, err)
+	require.Equal(t, store.StatusFailed, sub.Status)
+	require.NotNil(t, sub.Error)
+	require.Contains(t, *sub.Error, "prediction budget of 12 exhausted")
+	require.Equal(t, 12, f.fake.Stats().Created, "exactly the budget was spent")
+}
+
+func TestInFlightPredictionsAreAwaitedNotRecreated(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, fakereplicate.Config{Latency: 50 * time.Millisecond}, "black-forest-labs/flux-schnell")
+	id := f.paidSubscriber(t, 6)
+	ctx := context.Background()
+	// A previous attempt created three predictions and died before they finished.
+	for range 3 {
+		p, err := f.provider.Create(ctx, "a heron")
+		require.NoError(t, err)
+		require.NoError(t, f.store.RecordPrediction(ctx, id, p.ID, store.PredictionStarting))
+	}
+	require.NoError(t, f.work(t, fast, id, 2))
+	require.Equal(t, 6, f.fake.Stats().Created, "three re-attached, three new")
+	sub, err := f.store.SubscriberByID(ctx, id)
+	require.NoError(t, err)
+	require.Len(t, sub.PhotoURLs, 6)
+}
+
+func TestSingleURLOutputIsAccepted(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, fakereplicate.Config{Latency: 5 * time.Millisecond}, "black-forest-labs/flux-1.1-pro")
+	id := f.paidSubscriber(t, 2)
+	require.NoError(t, f.work(t, fast, id, 1))
+	sub, err := f.store.SubscriberByID(context.Background(), id)
+	require.NoError(t, err)
+	require.Len(t, sub.PhotoURLs, 2)
+}
+
+func TestRateLimitSnoozesAndPermanentErrorsFail(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, fakereplicate.Config{RateLimitRate: 1, RetryAfter: 7 * time.Second}, "black-forest-labs/flux-schnell")
+	id := f.paidSubscriber(t, 3)
+	err := f.work(t, fast, id, 1)
+	var snooze *river.JobSnoozeError
+	require.ErrorAs(t, err, &snooze, "429 snoozes instead of burning an attempt")
+	require.Equal(t, 7*time.Second, snooze.Duration, "as long as Retry-After says")
+
+	bad := newFixture(t, fakereplicate.Config{Token: "right"}, "black-forest-labs/flux-schnell")
+	id = bad.paidSubscriber(t, 3)
+	err = bad.work(t, fast, id, 1)
+	var cancel *river.JobCancelError
+	require.ErrorAs(t, err, &cancel, "a bad token needs a person, not retries")
+	sub, err := bad.store.SubscriberByID(context.Background(), id)
+	require.NoError(t, err)
+	require.Equal(t, store.StatusFailed, sub.Status)
+	require.Contains(t, *sub.Error, "401")
+}
+
+func TestServerErrorsAreRetriedAndTheLastAttemptFails(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, fakereplicate.Config{ServerErrorRate: 1}, "black-forest-labs/flux-schnell")
+	id := f.paidSubscriber(t, 3)
+	err := f.work(t, fast, id, 1)
+	require.Error(t, err)
+	var cancel *river.JobCancelError
+	require.False(t, errors.As(err, &cancel), "a 5xx is retried by River")
+	sub, err := f.store.SubscriberByID(context.Background(), id)
+	require.NoError(t, err)
+	require.Equal(t, store.StatusGenerating, sub.Status)
+
+	err = f.work(t, fast, id, worker.MaxAttempts)
+	require.ErrorAs(t, err, &cancel)
+	sub, err = f.store.SubscriberByID(context.Background(), id)
+	require.NoError(t, err)
+	require.Equal(t, store.StatusFailed, sub.Status)
+	require.Contains(t, *sub.Error, "gave up after 10 attempts")
+}
