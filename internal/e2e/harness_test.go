@@ -72,7 +72,7 @@ func (p *proc) Output() string {
 
 // start runs `photogen <mode>` with env on top of a minimal environment, stops it with
 // SIGTERM when the test ends, and fails the test if it then exits badly.
-func start(t *testing.T, mode string, env map[string]string) *proc {
+func start(t testing.TB, mode string, env map[string]string) *proc {
 	t.Helper()
 	p := &proc{done: make(chan struct{})}
 	p.cmd = exec.Command(binary, mode)
@@ -108,7 +108,7 @@ func (p *proc) Signal(sig syscall.Signal) {
 }
 
 // Wait waits for the process to exit.
-func (p *proc) Wait(t *testing.T, d time.Duration) {
+func (p *proc) Wait(t testing.TB, d time.Duration) {
 	t.Helper()
 	select {
 	case <-p.done:
@@ -117,7 +117,7 @@ func (p *proc) Wait(t *testing.T, d time.Duration) {
 	}
 }
 
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
@@ -132,7 +132,7 @@ type stack struct {
 	env  map[string]string
 }
 
-func newStack(t *testing.T, fc fakereplicate.Config, extra map[string]string) *stack {
+func newStack(t testing.TB, fc fakereplicate.Config, extra map[string]string) *stack {
 	t.Helper()
 	db := testdb.New(t)
 	fake := fakereplicate.New(fc)
@@ -153,7 +153,7 @@ func newStack(t *testing.T, fc fakereplicate.Config, extra map[string]string) *s
 }
 
 // startAPI starts an api process and waits until /readyz answers 200.
-func (s *stack) startAPI(t *testing.T) (*proc, *demo.Client) {
+func (s *stack) startAPI(t testing.TB) (*proc, *demo.Client) {
 	t.Helper()
 	addr := freeAddr(t)
 	env := map[string]string{"HTTP_ADDR": addr}
@@ -170,7 +170,7 @@ func (s *stack) startAPI(t *testing.T) (*proc, *demo.Client) {
 }
 
 // startWorker starts a worker process.
-func (s *stack) startWorker(t *testing.T) *proc {
+func (s *stack) startWorker(t testing.TB) *proc {
 	t.Helper()
 	return start(t, "worker", s.env)
 }

@@ -1,0 +1,158 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"photogen/internal/demo"
+	"photogen/internal/fakereplicate"
+)
+
+// benchLatency is the fake's fixed prediction latency for BenchmarkTimeTo30Photos: the
+// lower bound for 30 photos in batches of 5 is 6 x benchLatency.
+const benchLatency = 500 * time.Millisecond
+
+// BenchmarkTimeTo30Photos measures, per iteration, a paid checkout until the status
+// endpoint says completed, with real api and worker processes. It reports the time
+// against the lower bound and the goal (1.05 x bound + 0.2 s).
+func BenchmarkTimeTo30Photos(b *testing.B) {
+	s := newStack(b, fakereplicate.Config{Latency: benchLatency}, map[string]string{"REPLICATE_POLL_INTERVAL": "10ms"})
+	_, c := s.startAPI(b)
+	s.startWorker(b)
+	ctx := context.Background()
+	var total time.Duration
+	b.ResetTimer()
+	for i := range b.N {
+		b.StopTimer()
+		email := fmt.Sprintf("bench-%d-%d@example.com", time.Now().UnixNano(), i)
+		sub, err := c.CreateSubscriber(ctx, email, "a bench")
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		start := time.Now()
+		resp, err := c.SendWebhook(ctx, webhookSecret, demo.CheckoutCompleted(fmt.Sprintf("evt_bench_%d_%d", time.Now().UnixNano(), i), sub.SubscriberID, email), time.Now())
+		if err != nil || resp.Status != http.StatusOK {
+			b.Fatalf("webhook: %v %d", err, resp.Status)
+		}
+		for {
+			st, err := c.GetStatus(ctx, sub.AccessToken)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if st.State == "completed" {
+				break
+			}
+			if time.Since(start) > time.Minute {
+				b.Fatalf("not completed after a minute: %+v", st)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+		total += time.Since(start)
+	}
+	b.StopTimer()
+	mean := total.Seconds() / float64(b.N)
+	bound := 6 * benchLatency.Seconds()
+	b.ReportMetric(mean, "s/30photos")
+	b.ReportMetric(bound, "bound-s")
+	b.ReportMetric(mean/bound, "x-bound")
+	b.ReportMetric(1.05*bound+0.2, "goal-s")
+}
+
+// requestsPerIteration is how many requests one iteration of the throughput benchmarks
+// sends, 16 at a time.
+const requestsPerIteration = 2000
+
+// BenchmarkWebhookThroughput sends signed checkout events, each with its own id, for
+// 200 subscribers: the first per subscriber marks it paid and enqueues its job, the rest
+// lock the row and find the job already there. No worker runs.
+func BenchmarkWebhookThroughput(b *testing.B) {
+	s := newStack(b, fakereplicate.Config{}, nil)
+	_, c := s.startAPI(b)
+	ctx := context.Background()
+	type subscriber struct{ id, email string }
+	subs := make([]subscriber, 200)
+	for i := range subs {
+		subs[i].email = fmt.Sprintf("wh-%d@example.com", i)
+		sub, err := c.CreateSubscriber(ctx, subs[i].email, "p")
+		if err != nil {
+			b.Fatal(err)
+		}
+		subs[i].id = sub.SubscriberID
+	}
+	var seq atomic.Int64
+	throughput(b, func() (int, error) {
+		n := seq.Add(1)
+		sub := subs[n%int64(len(subs))]
+		resp, err := c.SendWebhook(ctx, webhookSecret, demo.CheckoutCompleted(fmt.Sprintf("evt_tp_%d", n), sub.id, sub.email), time.Now())
+		return resp.Status, err
+	})
+}
+
+// BenchmarkStatusThroughput polls the status endpoint as front ends do, plain and with
+// If-None-Match (answered 304).
+func BenchmarkStatusThroughput(b *testing.B) {
+	s := newStack(b, fakereplicate.Config{}, nil)
+	_, c := s.startAPI(b)
+	ctx := context.Background()
+	sub, err := c.CreateSubscriber(ctx, "status@example.com", "p")
+	if err != nil {
+		b.Fatal(err)
+	}
+	auth := http.Header{"Authorization": {"Bearer " + sub.AccessToken}}
+	first, err := c.Do(ctx, http.MethodGet, "/api/blueprint/status", nil, auth)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("200", func(b *testing.B) {
+		throughput(b, func() (int, error) {
+			resp, err := c.Do(ctx, http.MethodGet, "/api/blueprint/status", nil, auth)
+			return resp.Status, err
+		})
+	})
+	b.Run("304", func(b *testing.B) {
+		cond := http.Header{"Authorization": auth["Authorization"], "If-None-Match": {first.Header.Get("ETag")}}
+		throughput(b, func() (int, error) {
+			resp, err := c.Do(ctx, http.MethodGet, "/api/blueprint/status", nil, cond)
+			if resp.Status == http.StatusNotModified {
+				return http.StatusOK, err
+			}
+			return resp.Status, err
+		})
+	})
+}
+
+// throughput runs requestsPerIteration x b.N calls of do, 16 at a time, and reports
+// requests per second; any answer but 200 fails the benchmark.
+func throughput(b *testing.B, do func() (int, error)) {
+	b.Helper()
+	total := requestsPerIteration * b.N
+	var next atomic.Int64
+	var failed atomic.Value
+	b.ResetTimer()
+	start := time.Now()
+	var wg sync.WaitGroup
+	for range 16 {
+		wg.Go(func() {
+			for next.Add(1) <= int64(total) {
+				status, err := do()
+				if err != nil || status != http.StatusOK {
+					failed.Store(fmt.Sprintf("status %d, err %v", status, err))
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	b.StopTimer()
+	if msg := failed.Load(); msg != nil {
+		b.Fatal(msg)
+	}
+	b.ReportMetric(float64(total)/elapsed.Seconds(), "req/s")
+}
