@@ -1,89 +1,105 @@
 package fakereplicate
 
+// This file holds the fake's record of one prediction and its JSON as Replicate renders it.
+
 import (
 	"crypto/rand"
-	"strconv"
+	"fmt"
+	"hash/fnv"
 	"strings"
 	"time"
 )
 
-// prediction is the fake's record of one prediction.
+// Prediction statuses, as Replicate spells them.
+const (
+	statusStarting   = "starting"
+	statusProcessing = "processing"
+	statusSucceeded  = "succeeded"
+	statusFailed     = "failed"
+	statusCanceled   = "canceled"
+)
+
+// prediction is the fake's record of one prediction. The Server's mutex guards it.
 type prediction struct {
 	id, model, version string
-	input              map[string]any
-	status             string // starting, processing, succeeded, failed, canceled
-	outputs            int    // number of output files
-	single             bool   // output is one URL string, not a list (flux-1.1-pro)
+	input              map[string]any // as posted; never changed after create
+	outputs            int            // number of output files
+	single             bool           // output is one URL string, not a list (flux-1.1-pro)
+	base               string         // public base URL of its files and urls
+	status             string
 	errText            string
 	createdAt          time.Time
 	startedAt          time.Time
 	completedAt        time.Time
 	dataRemoved        bool
-	base               string // public base URL for outputs and urls
 }
 
 func (p *prediction) final() bool {
-	return p.status == "succeeded" || p.status == "failed" || p.status == "canceled"
+	return p.status == statusSucceeded || p.status == statusFailed || p.status == statusCanceled
 }
 
-// json renders p as Replicate does.
-func (p *prediction) json() map[string]any {
+// render returns p as Replicate's JSON. The result shares only the immutable input.
+func (p *prediction) render() map[string]any {
 	get := p.base + "/v1/predictions/" + p.id
 	m := map[string]any{
 		"id": p.id, "model": p.model, "version": p.version, "input": p.input,
-		"output": nil, "error": nil, "logs": "", "status": p.status, "source": "api",
+		"output": nil, "error": nil, "logs": p.logs(), "status": p.status, "source": "api",
 		"data_removed": p.dataRemoved, "created_at": stamp(p.createdAt),
 		"started_at": nil, "completed_at": nil,
 		"urls": map[string]string{
-			"get": get, "cancel": get + "/cancel", "web": "https://replicate.com/p/" + p.id,
-			"stream": p.base + "/stream/" + p.id,
+			"get": get, "cancel": get + "/cancel",
+			"web": "https://replicate.com/p/" + p.id, "stream": p.base + "/v1/stream/" + p.id,
 		},
 	}
 	if !p.startedAt.IsZero() {
 		m["started_at"] = stamp(p.startedAt)
-		m["logs"] = "Using seed: 42\n"
 	}
 	if p.final() {
 		m["completed_at"] = stamp(p.completedAt)
-		m["metrics"] = map[string]any{
-			"predict_time": p.completedAt.Sub(p.startedAtOr()).Seconds(),
-			"total_time":   p.completedAt.Sub(p.createdAt).Seconds(),
+		predict := 0.0
+		if !p.startedAt.IsZero() {
+			predict = p.completedAt.Sub(p.startedAt).Seconds()
 		}
+		m["metrics"] = map[string]any{"predict_time": predict, "total_time": p.completedAt.Sub(p.createdAt).Seconds()}
 	}
 	if p.errText != "" {
 		m["error"] = p.errText
 	}
-	if p.status == "succeeded" && !p.dataRemoved {
-		urls := make([]string, p.outputs)
-		for i := range urls {
-			urls[i] = p.base + "/files/" + p.id + "/out-" + strconv.Itoa(i) + ".png"
-		}
-		if p.single && len(urls) > 0 {
-			m["output"] = urls[0]
-		} else {
-			m["output"] = urls
-		}
+	if p.status == statusSucceeded && !p.dataRemoved {
+		m["output"] = p.output()
 	}
 	return m
 }
 
-func (p *prediction) startedAtOr() time.Time {
-	if p.startedAt.IsZero() {
-		return p.createdAt
+// output is the list of p's file URLs, or the first alone for a single-output model.
+func (p *prediction) output() any {
+	urls := make([]string, p.outputs)
+	for i := range urls {
+		urls[i] = fmt.Sprintf("%s/files/%s/%d.png", p.base, p.id, i)
 	}
-	return p.startedAt
+	if p.single {
+		return urls[0]
+	}
+	return urls
 }
 
+// logs is what a flux model prints by this point of its run.
+func (p *prediction) logs() string {
+	if p.startedAt.IsZero() {
+		return ""
+	}
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(p.id))
+	logs := fmt.Sprintf("Using seed: %d\n", h.Sum32()%100000)
+	if p.status == statusSucceeded {
+		logs += "100%|██████████| 4/4 [00:00<00:00,  6.12it/s]\n"
+	}
+	return logs
+}
+
+// stamp formats t as Replicate does: RFC 3339 with nanoseconds, in UTC.
 func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
 
-// newID returns an id shaped like Replicate's: 26 lowercase letters and digits.
-func newID() string {
-	const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
-	b := make([]byte, 26)
-	_, _ = rand.Read(b)
-	var sb strings.Builder
-	for _, c := range b {
-		sb.WriteByte(alphabet[int(c)%len(alphabet)])
-	}
-	return sb.String()
-}
+// newID returns an id shaped like Replicate's: 26 lowercase base32 characters. It uses
+// crypto/rand, not the seeded source, so fakes sharing a seed never share ids.
+func newID() string { return strings.ToLower(rand.Text()) }
