@@ -25,6 +25,8 @@ type Config struct {
 	WebhookSecret    string        // Stripe's endpoint secret, whsec_...
 	WebhookTolerance time.Duration // how old a signed webhook may be; default 5m
 	TargetPhotos     int           // photos per subscriber; default 30
+	JWTSecret        string        // HS256 secret of the usage endpoints' JWTs; empty disables them
+	Limits           Limits        // monthly usage limits by counter; default DefaultLimits
 }
 
 // WithDefaults returns c with zero fields set to their defaults.
@@ -34,6 +36,9 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.TargetPhotos == 0 {
 		c.TargetPhotos = 30
+	}
+	if c.Limits == nil {
+		c.Limits, _ = ParseLimits(DefaultLimits)
 	}
 	return c
 }
@@ -81,5 +86,10 @@ func (s *Server) Handler() *gin.Engine {
 	r.POST("/api/blueprint/generate-paid", s.handleGeneratePaid)
 	r.GET("/api/blueprint/status", s.handleStatus)
 	r.POST("/webhooks/stripe", s.handleStripeWebhook)
+	if s.cfg.JWTSecret != "" {
+		usage := r.Group("/api/usage", requireJWT([]byte(s.cfg.JWTSecret)))
+		usage.GET("", s.handleUsage)
+		usage.POST("/:counter/consume", s.handleConsume)
+	}
 	return r
 }

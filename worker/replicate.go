@@ -55,8 +55,8 @@ func NewReplicate(cfg ReplicateConfig) (*Replicate, error) {
 		replicate.WithToken(cfg.Token),
 		replicate.WithBaseURL(cfg.BaseURL),
 		replicate.WithHTTPClient(httpClient),
-		// One attempt, no sleep: the client's retry loop ignores the context and would
-		// resend a POST without its body.
+		// One attempt: the client's retry loop sleeps without watching the context, even
+		// after its last attempt; retries belong to the job (see retryAfterTransport).
 		replicate.WithRetryPolicy(0, &replicate.ConstantBackoff{}),
 		replicate.WithUserAgent("photogen"),
 	)

@@ -32,6 +32,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 			WebhookSecret:    getenv("STRIPE_WEBHOOK_SECRET"),
 			WebhookTolerance: env.duration("STRIPE_WEBHOOK_TOLERANCE", 5*time.Minute),
 			TargetPhotos:     env.int("PHOTOS_PER_SUBSCRIBER", 30),
+			JWTSecret:        getenv("AUTH_JWT_SECRET"),
 		},
 		Worker: worker.Config{
 			BatchSize:         env.int("PHOTO_BATCH_SIZE", 5),
@@ -49,6 +50,11 @@ func loadConfig(getenv func(string) string) (config, error) {
 			Model:   env.str("REPLICATE_MODEL", "black-forest-labs/flux-schnell"),
 		},
 	}
+	limits, err := api.ParseLimits(env.str("USAGE_LIMITS", api.DefaultLimits))
+	if err != nil {
+		return c, fmt.Errorf("USAGE_LIMITS: %w", err)
+	}
+	c.API.Limits = limits
 	c.API = c.API.WithDefaults()
 	if env.err != nil {
 		return c, env.err

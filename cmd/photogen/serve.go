@@ -78,6 +78,9 @@ func serve(ctx context.Context, mode string, cfg config, stdout io.Writer, logge
 		}
 		go func() { serveErr <- srv.Serve(ln) }()
 		logger.InfoContext(ctx, "api listening", "addr", ln.Addr().String())
+		if cfg.API.JWTSecret == "" {
+			logger.WarnContext(ctx, "AUTH_JWT_SECRET is not set: the usage endpoints (/api/usage) are off")
+		}
 		if cfg.Dev {
 			printBanner(stdout, ln.Addr().String(), cfg.API.WebhookSecret)
 		}

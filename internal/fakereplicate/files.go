@@ -1,5 +1,7 @@
 package fakereplicate
 
+// This file serves prediction outputs, as replicate.delivery would: small real PNGs.
+
 import (
 	"bytes"
 	"hash/fnv"
@@ -11,41 +13,47 @@ import (
 	"strings"
 )
 
-// handleFile serves a prediction's output as a small real PNG whose colour depends on
-// the prediction, or 404 when the prediction is unknown, unfinished or its data removed.
+// handleFile serves GET /files/{id}/{n}.png: a 64x64 PNG filled with a colour derived
+// from the prediction id and n. It answers 404 when the prediction is unknown, has not
+// succeeded, has had its data removed, or has no output n. No credential is needed.
 func (s *Server) handleFile(w http.ResponseWriter, r *http.Request) {
-	id, file := r.PathValue("id"), r.PathValue("file")
+	id := r.PathValue("id")
+	num, isPNG := strings.CutSuffix(r.PathValue("file"), ".png")
+	n, err := strconv.Atoi(num)
 	s.mu.Lock()
 	p, ok := s.preds[id]
-	servable := ok && p.status == "succeeded" && !p.dataRemoved
-	outputs := 0
-	if ok {
-		outputs = p.outputs
-	}
+	servable := ok && p.status == statusSucceeded && !p.dataRemoved && n >= 0 && n < p.outputs
 	s.mu.Unlock()
-	n, err := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(file, "out-"), ".png"))
-	if !servable || err != nil || n < 0 || n >= outputs {
+	if !servable || !isPNG || err != nil {
 		http.NotFound(w, r)
 		return
 	}
+	body, err := pngFor(id + "/" + num)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
 	w.Header().Set("Content-Type", "image/png")
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	w.Header().Set("Cache-Control", "public, max-age=3600")
-	_, _ = w.Write(pngFor(id + file))
+	_, _ = w.Write(body)
 }
 
-// pngFor draws a 64x64 PNG filled with a colour derived from key.
-func pngFor(key string) []byte {
+// pngFor encodes a 64x64 PNG filled with a colour derived from key.
+func pngFor(key string) ([]byte, error) {
 	h := fnv.New32a()
 	_, _ = h.Write([]byte(key))
 	v := h.Sum32()
-	img := image.NewRGBA(image.Rect(0, 0, 64, 64))
 	c := color.RGBA{R: uint8(v), G: uint8(v >> 8), B: uint8(v >> 16), A: 255}
+	img := image.NewRGBA(image.Rect(0, 0, 64, 64))
 	for y := range 64 {
 		for x := range 64 {
-			img.Set(x, y, c)
+			img.SetRGBA(x, y, c)
 		}
 	}
 	var buf bytes.Buffer
-	_ = png.Encode(&buf, img)
-	return buf.Bytes()
+	if err := png.Encode(&buf, img); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
 }

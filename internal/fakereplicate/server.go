@@ -33,7 +33,7 @@ type Server struct {
 func New(cfg Config) *Server {
 	s := &Server{
 		cfg:    cfg.withDefaults(),
-		rng:    rand.New(rand.NewPCG(uint64(cfg.Seed), 0x9e3779b97f4a7c15)),
+		rng:    rand.New(rand.NewPCG(uint64(cfg.Seed), uint64(cfg.Seed)^0x9e3779b97f4a7c15)),
 		preds:  map[string]*prediction{},
 		timers: map[*time.Timer]struct{}{},
 	}
