@@ -12,16 +12,21 @@ import (
 )
 
 // NewClient returns a River client that works generation jobs with gw, up to
-// cfg.Concurrency at once. It also inserts jobs, so one process can do both.
+// cfg.Concurrency at once, plus the hourly cleanup of expired Idempotency-Key answers.
+// It also inserts jobs, so one process can do both.
 func NewClient(pool *pgxpool.Pool, gw *GenerateWorker, logger *slog.Logger) (*river.Client[pgx.Tx], error) {
 	workers := river.NewWorkers()
 	if err := river.AddWorkerSafely(workers, gw); err != nil {
 		return nil, fmt.Errorf("register worker: %w", err)
 	}
+	if err := river.AddWorkerSafely(workers, NewCleanupWorker(gw.store)); err != nil {
+		return nil, fmt.Errorf("register cleanup worker: %w", err)
+	}
 	cfg := gw.cfg
 	client, err := river.NewClient(riverpgxv5.New(pool), &river.Config{
 		Queues:               map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.Concurrency}},
 		Workers:              workers,
+		PeriodicJobs:         []*river.PeriodicJob{cleanupJob()},
 		JobTimeout:           cfg.JobTimeout,
 		RescueStuckJobsAfter: cfg.RescueAfter,
 		FetchPollInterval:    cfg.FetchPollInterval,
