@@ -1,6 +1,8 @@
-# photogen: `make help` lists the targets.
+# photogen's developer commands: `make help` lists them. Everything that needs PostgreSQL
+# goes through internal/dev/pg.sh, which finds a server or starts a throwaway one.
 .DEFAULT_GOAL := help
-SHELL := /usr/bin/env bash
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
 
 GO ?= go
 TESTFLAGS ?=
@@ -15,28 +17,28 @@ help: ## list the targets
 build: ## build bin/photogen
 	$(GO) build -o bin/photogen ./cmd/photogen
 
-run: build ## run api + worker locally (finds or starts PostgreSQL; fake Replicate unless REPLICATE_API_TOKEN)
+run: build ## run api + worker on 127.0.0.1:8080 (finds or starts PostgreSQL; fake Replicate unless REPLICATE_API_TOKEN)
 	$(PG) exec --persist data/postgres -- internal/dev/run.sh
 
 demo: build ## drive the whole flow against `make run` (in another terminal)
-	bin/photogen demo --webhook-secret "$${STRIPE_WEBHOOK_SECRET:-whsec_photogen_dev_secret_do_not_use_in_prod}"
+	STRIPE_WEBHOOK_SECRET="$${STRIPE_WEBHOOK_SECRET:-whsec_photogen_dev_secret_do_not_use_in_prod}" bin/photogen demo
 
-test: ## run every test with the race detector against a real PostgreSQL
+test: ## run every test with the race detector against a real PostgreSQL (TESTFLAGS=...)
 	$(PG) exec -- $(GO) test -race -count=1 -timeout 30m $(TESTFLAGS) ./...
 
-bench: ## run the benchmarks (docs/benchmarks.md explains the figures)
-	$(PG) exec -- $(GO) test -run '^$$' -bench . -benchmem $(BENCHFLAGS) ./...
+bench: ## run the benchmarks and print the results (BENCHFLAGS=..., default: -benchtime 3x)
+	$(PG) exec -- $(GO) test -run '^$$' -bench . -benchmem -timeout 30m $(BENCHFLAGS) ./...
 
 lint: ## gofmt, go vet and the compose file check
-	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) test -count=1 ./internal/composecheck/
 
 fmt: ## gofmt every Go file
-	gofmt -w $$(git ls-files '*.go')
+	gofmt -w .
 
-clean: ## remove build output
+clean: ## remove build output (bin/); keeps the development database
 	rm -rf bin
 
-clean-data: ## remove the local development database (data/)
+clean-data: ## remove the development database kept by `make run` (data/)
 	rm -rf data

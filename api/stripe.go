@@ -27,7 +27,14 @@ type stripeEvent struct {
 			CustomerDetails   struct {
 				Email string `json:"email"`
 			} `json:"customer_details"`
-			PaymentStatus string `json:"payment_status"`
+			PaymentStatus string     `json:"payment_status"`
+			PaymentIntent idOrObject `json:"payment_intent"`
+			// charge.refunded: the charge, fully refunded when Refunded is true.
+			Refunded       bool   `json:"refunded"`
+			ReceiptEmail   string `json:"receipt_email"`
+			BillingDetails struct {
+				Email string `json:"email"`
+			} `json:"billing_details"`
 		} `json:"object"`
 	} `json:"data"`
 }
@@ -73,8 +80,9 @@ func (s *Server) applyStripeEvent(ctx context.Context, ev stripeEvent, payload [
 	err := s.store.WithTx(ctx, func(tx *store.Store, raw pgx.Tx) error {
 		rec := store.StripeEvent{ID: ev.ID, Type: ev.Type, Outcome: store.OutcomeIgnored, Payload: payload}
 		var sub *store.Subscriber
-		if paymentSucceeded(ev) {
-			var err error
+		var err error
+		switch {
+		case paymentSucceeded(ev):
 			if sub, err = findSubscriber(ctx, tx, ev); err != nil {
 				return err
 			}
@@ -82,16 +90,37 @@ func (s *Server) applyStripeEvent(ctx context.Context, ev stripeEvent, payload [
 			if sub != nil {
 				rec.Outcome, rec.SubscriberID = store.OutcomeApplied, &sub.ID
 			}
+		case ev.Type == "charge.refunded" && ev.Data.Object.Refunded:
+			if sub, err = findRefunded(ctx, tx, ev); err != nil {
+				return err
+			}
+			rec.Outcome = store.OutcomeUnmatched
+			if sub != nil {
+				rec.Outcome, rec.SubscriberID = store.OutcomeRefunded, &sub.ID
+			}
 		}
 		fresh, err := tx.RecordStripeEvent(ctx, rec)
 		if err != nil {
 			return err
 		}
 		resp = webhookResponse{Received: true, Duplicate: !fresh, Outcome: string(rec.Outcome)}
-		if !fresh || rec.Outcome != store.OutcomeApplied {
+		if !fresh {
 			return nil
 		}
-		if sub, err = tx.MarkPaid(ctx, sub.ID); err != nil {
+		switch rec.Outcome {
+		case store.OutcomeRefunded:
+			if sub, err = tx.Refund(ctx, sub.ID); err != nil {
+				return err
+			}
+			if sub.Status == store.StatusRefunded {
+				return worker.EnqueueCancelTx(ctx, s.river, raw, sub.ID)
+			}
+			return nil
+		case store.OutcomeApplied:
+		default:
+			return nil
+		}
+		if sub, err = tx.MarkPaid(ctx, sub.ID, string(ev.Data.Object.PaymentIntent)); err != nil {
 			return err
 		}
 		if sub.Status == store.StatusQueued || sub.Status == store.StatusGenerating {
@@ -144,4 +173,46 @@ func findSubscriber(ctx context.Context, tx *store.Store, ev stripeEvent) (*stor
 		}
 	}
 	return nil, nil
+}
+
+// findRefunded matches a refunded charge to a subscriber: by the payment intent of the
+// checkout that paid, then by the billing or receipt email. It returns nil when none does.
+func findRefunded(ctx context.Context, tx *store.Store, ev stripeEvent) (*store.Subscriber, error) {
+	obj := ev.Data.Object
+	if obj.PaymentIntent != "" {
+		sub, err := tx.SubscriberByPaymentIntent(ctx, string(obj.PaymentIntent))
+		if !errors.Is(err, store.ErrNotFound) {
+			return sub, err
+		}
+	}
+	for _, email := range []string{obj.BillingDetails.Email, obj.ReceiptEmail} {
+		if email == "" {
+			continue
+		}
+		sub, err := tx.SubscriberByEmail(ctx, email)
+		if !errors.Is(err, store.ErrNotFound) {
+			return sub, err
+		}
+	}
+	return nil, nil
+}
+
+// idOrObject decodes a Stripe reference that is an id string, or an expanded object
+// with an "id", or null.
+type idOrObject string
+
+func (r *idOrObject) UnmarshalJSON(b []byte) error {
+	var id string
+	if err := json.Unmarshal(b, &id); err == nil {
+		*r = idOrObject(id)
+		return nil
+	}
+	var obj struct {
+		ID string `json:"id"`
+	}
+	if err := json.Unmarshal(b, &obj); err != nil {
+		return err
+	}
+	*r = idOrObject(obj.ID)
+	return nil
 }

@@ -14,6 +14,7 @@ const (
 	OutcomeApplied   EventOutcome = "applied"   // it marked a subscriber paid
 	OutcomeUnmatched EventOutcome = "unmatched" // no subscriber matched it; kept for operators
 	OutcomeIgnored   EventOutcome = "ignored"   // a type or payment status we do not act on
+	OutcomeRefunded  EventOutcome = "refunded"  // a full refund that stopped a subscriber's generation
 )
 
 // StripeEvent is one row of the webhook inbox.
@@ -39,17 +40,35 @@ func (s *Store) RecordStripeEvent(ctx context.Context, ev StripeEvent) (bool, er
 	return tag.RowsAffected() == 1, nil
 }
 
-// MarkPaid records that the subscriber has paid (the first payment's time is kept) and
-// moves a generation awaiting payment to queued. It locks the subscriber's row until the
-// transaction ends and returns the subscriber as updated, or ErrNotFound.
-func (s *Store) MarkPaid(ctx context.Context, id uuid.UUID) (*Subscriber, error) {
+// MarkPaid records that the subscriber has paid (the first payment's time and payment
+// intent are kept) and moves a generation awaiting payment to queued. It locks the
+// subscriber's row until the transaction ends and returns the subscriber as updated, or
+// ErrNotFound. paymentIntent may be empty.
+func (s *Store) MarkPaid(ctx context.Context, id uuid.UUID, paymentIntent string) (*Subscriber, error) {
 	q := `UPDATE subscribers
 		SET paid_at = coalesce(paid_at, now()),
+		    stripe_payment_intent = coalesce(stripe_payment_intent, nullif($2, '')),
 		    generation_status = CASE WHEN generation_status = 'awaiting_payment'
 		                             THEN 'queued' ELSE generation_status END,
 		    updated_at = now()
 		WHERE id = $1
 		RETURNING ` + subscriberColumns
-	sub, err := scanSubscriber(s.db.QueryRow(ctx, q, id))
+	sub, err := scanSubscriber(s.db.QueryRow(ctx, q, id, paymentIntent))
 	return sub, translate("mark paid", err)
+}
+
+// Refund stops the subscriber's generation: a queued, generating or failed generation
+// becomes refunded, and no prediction is created for it afterwards (creations hold a
+// share lock on the row, so this waits for those under way, and they are in the ledger
+// when it returns). A completed generation is left completed. It returns the subscriber
+// as it now is, or ErrNotFound.
+func (s *Store) Refund(ctx context.Context, id uuid.UUID) (*Subscriber, error) {
+	q := `UPDATE subscribers
+		SET generation_status = CASE WHEN generation_status IN ('queued', 'generating', 'failed')
+		                             THEN 'refunded' ELSE generation_status END,
+		    updated_at = now()
+		WHERE id = $1
+		RETURNING ` + subscriberColumns
+	sub, err := scanSubscriber(s.db.QueryRow(ctx, q, id))
+	return sub, translate("refund", err)
 }

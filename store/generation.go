@@ -15,6 +15,16 @@ func (s *Store) LockSubscriber(ctx context.Context, id uuid.UUID) (*Subscriber, 
 	return sub, translate("lock subscriber", err)
 }
 
+// ShareLockSubscriber returns the subscriber's generation status and holds a share lock
+// on its row until the transaction ends: the worker takes it around each prediction
+// creation so that a refund, which updates the row, waits for creations under way and
+// is seen by every later one.
+func (s *Store) ShareLockSubscriber(ctx context.Context, id uuid.UUID) (GenerationStatus, error) {
+	var st GenerationStatus
+	err := s.db.QueryRow(ctx, `SELECT generation_status FROM subscribers WHERE id = $1 FOR SHARE`, id).Scan(&st)
+	return st, translate("share-lock subscriber", err)
+}
+
 // RequeueGeneration moves a failed generation back to queued and clears its error, so
 // that a new job continues it from the ledger. Other states are left as they are. It
 // returns the subscriber as it now is, or ErrNotFound.

@@ -29,7 +29,7 @@ func newSubscriber(t *testing.T, s *store.Store, target int) uuid.UUID {
 		AccessTokenHash: hash[:], TargetPhotos: target,
 	})
 	require.NoError(t, err)
-	_, err = s.MarkPaid(ctx, id)
+	_, err = s.MarkPaid(ctx, id, "")
 	require.NoError(t, err)
 	return id
 }

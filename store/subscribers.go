@@ -18,6 +18,7 @@ const (
 	StatusGenerating      GenerationStatus = "generating"
 	StatusCompleted       GenerationStatus = "completed"
 	StatusFailed          GenerationStatus = "failed"
+	StatusRefunded        GenerationStatus = "refunded"
 )
 
 // Subscriber is one paying (or about to pay) customer and their photos.
@@ -81,6 +82,14 @@ func (s *Store) SubscriberByID(ctx context.Context, id uuid.UUID) (*Subscriber, 
 	q := `SELECT ` + subscriberColumns + ` FROM subscribers WHERE id = $1`
 	sub, err := scanSubscriber(s.db.QueryRow(ctx, q, id))
 	return sub, translate("subscriber by id", err)
+}
+
+// SubscriberByPaymentIntent returns the subscriber whose checkout was paid with the
+// Stripe payment intent pi, or ErrNotFound.
+func (s *Store) SubscriberByPaymentIntent(ctx context.Context, pi string) (*Subscriber, error) {
+	q := `SELECT ` + subscriberColumns + ` FROM subscribers WHERE stripe_payment_intent = $1`
+	sub, err := scanSubscriber(s.db.QueryRow(ctx, q, pi))
+	return sub, translate("subscriber by payment intent", err)
 }
 
 // SubscriberByEmail returns the subscriber with email, compared without case, or ErrNotFound.

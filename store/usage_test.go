@@ -94,3 +94,32 @@ func TestConsumeUsageFirstUseIsRaceFree(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, map[string]int{"resumes": 3}, used)
 }
+
+func TestTakePredictionSlotIsAFleetWideSlidingWindow(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := testdb.New(t)
+	s := store.New(db.Pool)
+	var granted atomic.Int32
+	var wg sync.WaitGroup
+	for range 30 {
+		wg.Go(func() {
+			wait, err := s.TakePredictionSlot(ctx, 10, time.Minute)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			if wait == 0 {
+				granted.Add(1)
+			} else {
+				require.Greater(t, wait, 50*time.Second, "the oldest grant leaves the window in about a minute")
+			}
+		})
+	}
+	wg.Wait()
+	require.Equal(t, int32(10), granted.Load())
+	time.Sleep(250 * time.Millisecond)
+	wait, err := s.TakePredictionSlot(ctx, 10, 200*time.Millisecond)
+	require.NoError(t, err)
+	require.Zero(t, wait, "grants older than the window no longer count")
+}

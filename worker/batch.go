@@ -7,6 +7,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
 	"photogen/store"
 )
 
@@ -26,42 +29,90 @@ func (w *GenerateWorker) runBatch(ctx context.Context, sub *store.Subscriber, in
 	return worst(errs)
 }
 
-func (w *GenerateWorker) createAndAwait(ctx context.Context, sub *store.Subscriber) error {
-	p, err := w.provider.Create(ctx, sub.Prompt)
-	if err != nil {
-		return err
-	}
-	// From here the prediction is paid for: its id must reach the ledger.
-	if err := w.record(ctx, sub, p); err != nil {
-		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-		defer cancel()
-		if cerr := w.provider.Cancel(cctx, p.ID); cerr != nil {
-			w.logger.ErrorContext(ctx, "prediction created but not recorded nor cancelled",
-				"subscriber_id", sub.ID, "prediction_id", p.ID, "err", cerr)
-		}
-		return err
-	}
-	if p.Status.Terminal() {
-		return w.finish(ctx, p)
-	}
-	return w.await(ctx, p.ID)
-}
+// errStopped says the generation was stopped (refunded) before a creation.
+var errStopped = errors.New("generation stopped")
 
-// record writes a new prediction to the ledger, retrying briefly through a database
-// blip: losing the id would mean paying for a photo we never see.
-func (w *GenerateWorker) record(ctx context.Context, sub *store.Subscriber, p Prediction) error {
-	var err error
-	for i := range 5 {
-		if err = w.store.RecordPrediction(ctx, sub.ID, p.ID, store.PredictionStarting); err == nil {
+// createAndAwait creates one prediction and waits for it. Provider throttling with a
+// short Retry-After and transient faults are retried in place (a failed create cost
+// nothing); a long Retry-After becomes a snooze of the whole job.
+func (w *GenerateWorker) createAndAwait(ctx context.Context, sub *store.Subscriber) error {
+	for attempt := 0; ; attempt++ {
+		p, err := w.createRecorded(ctx, sub)
+		if err == nil {
+			if p.Status.Terminal() {
+				return w.finish(ctx, p)
+			}
+			return w.await(ctx, p.ID)
+		}
+		if errors.Is(err, errStopped) {
 			return nil
+		}
+		wait, limited := rateLimited(err)
+		switch {
+		case limited && wait > maxInProcessWait:
+			return &snoozeError{wait: wait}
+		case limited && attempt < 8:
+		case !limited && !permanent(err) && ctx.Err() == nil && attempt < 4:
+			wait = time.Duration(200<<attempt) * time.Millisecond
+		default:
+			return err
 		}
 		select {
 		case <-ctx.Done():
-			return errors.Join(err, ctx.Err())
-		case <-time.After(time.Duration(i+1) * 200 * time.Millisecond):
+			return ctx.Err()
+		case <-time.After(wait):
 		}
 	}
-	return err
+}
+
+// createRecorded creates a prediction and records it in the ledger, holding a share
+// lock on the subscriber's row throughout: a refund waits for it, and once a refund has
+// committed no creation starts (errStopped).
+func (w *GenerateWorker) createRecorded(ctx context.Context, sub *store.Subscriber) (Prediction, error) {
+	var p Prediction
+	err := w.store.WithTx(ctx, func(tx *store.Store, _ pgx.Tx) error {
+		status, err := tx.ShareLockSubscriber(ctx, sub.ID)
+		if err != nil {
+			return err
+		}
+		if status != store.StatusGenerating {
+			return errStopped
+		}
+		if p, err = w.provider.Create(ctx, sub.Prompt); err != nil {
+			return err
+		}
+		// From here the prediction is paid for: its id must reach the ledger.
+		return tx.RecordPrediction(ctx, sub.ID, p.ID, store.PredictionStarting)
+	})
+	if err != nil && p.ID != "" {
+		// Created but not recorded (the database failed under us): stop paying for it.
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		if cerr := w.provider.Cancel(cctx, p.ID); cerr != nil {
+			w.logger.ErrorContext(ctx, "prediction created but neither recorded nor cancelled",
+				"subscriber_id", sub.ID, "prediction_id", p.ID, "err", cerr)
+		}
+	}
+	return p, err
+}
+
+// cancelInFlight cancels at the provider every prediction of the subscriber still in
+// flight, and records them canceled.
+func (w *GenerateWorker) cancelInFlight(ctx context.Context, id uuid.UUID) error {
+	ledger, err := w.store.LedgerFor(ctx, id)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, pid := range ledger.InFlight {
+		if err := w.provider.Cancel(ctx, pid); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		reason := "cancelled: generation stopped"
+		errs = append(errs, w.store.FinishPrediction(ctx, pid, store.PredictionCanceled, nil, &reason))
+	}
+	return errors.Join(errs...)
 }
 
 // await polls the prediction until it is final, then records it. One that is not final
@@ -114,10 +165,13 @@ func (w *GenerateWorker) finish(ctx context.Context, p Prediction) error {
 func worst(errs []error) error {
 	var limited, other error
 	for _, err := range errs {
+		var snooze *snoozeError
 		switch _, rl := rateLimited(err); {
 		case err == nil:
 		case permanent(err):
 			return err
+		case errors.As(err, &snooze) && limited == nil:
+			limited = err
 		case rl && limited == nil:
 			limited = err
 		case other == nil:

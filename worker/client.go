@@ -19,6 +19,9 @@ func NewClient(pool *pgxpool.Pool, gw *GenerateWorker, logger *slog.Logger) (*ri
 	if err := river.AddWorkerSafely(workers, gw); err != nil {
 		return nil, fmt.Errorf("register worker: %w", err)
 	}
+	if err := river.AddWorkerSafely(workers, &CancelWorker{gen: gw}); err != nil {
+		return nil, fmt.Errorf("register cancel worker: %w", err)
+	}
 	if err := river.AddWorkerSafely(workers, NewCleanupWorker(gw.store)); err != nil {
 		return nil, fmt.Errorf("register cleanup worker: %w", err)
 	}

@@ -14,9 +14,10 @@ type Config struct {
 	Concurrency       int           // jobs worked at once by one process; default 10
 	PollInterval      time.Duration // between GETs of an in-flight prediction; default 1s
 	PredictionTimeout time.Duration // after this a prediction is cancelled and replaced; default 5m
-	JobTimeout        time.Duration // one attempt of a job; default 15m
+	JobTimeout        time.Duration // one attempt of a job; default 10m
 	RescueAfter       time.Duration // a running job older than this is rescued; default JobTimeout+1m
 	FetchPollInterval time.Duration // River's fallback poll when no notification arrives; default 1s
+	PerMinute         int           // prediction creations a minute, all workers together; default 600, -1 for no limit
 }
 
 // WithDefaults returns c with every zero field set to its default.
@@ -34,7 +35,10 @@ func (c Config) WithDefaults() Config {
 		c.PredictionTimeout = 5 * time.Minute
 	}
 	if c.JobTimeout == 0 {
-		c.JobTimeout = 15 * time.Minute
+		c.JobTimeout = 10 * time.Minute
+	}
+	if c.PerMinute == 0 {
+		c.PerMinute = 600
 	}
 	if c.RescueAfter == 0 {
 		c.RescueAfter = c.JobTimeout + time.Minute
@@ -58,6 +62,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("poll interval %s: want at least 1ms", c.PollInterval)
 	case c.JobTimeout < time.Second:
 		return fmt.Errorf("job timeout %s: want at least 1s", c.JobTimeout)
+	case c.PerMinute < -1:
+		return fmt.Errorf("predictions per minute %d: want -1 (no limit) or more", c.PerMinute)
 	case c.RescueAfter <= c.JobTimeout:
 		return fmt.Errorf("rescue after %s must exceed the job timeout %s", c.RescueAfter, c.JobTimeout)
 	}

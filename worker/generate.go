@@ -18,6 +18,10 @@ import (
 // Snoozes for rate limits do not count.
 const MaxAttempts = 10
 
+// maxInProcessWait is the longest a job waits in place for the provider's or the
+// fleet's rate limit; longer waits snooze the job and free the worker slot.
+const maxInProcessWait = 30 * time.Second
+
 // GenerateArgs is the one job kind: make a subscriber's photos until they have the target.
 type GenerateArgs struct {
 	SubscriberID uuid.UUID `json:"subscriber_id" river:"unique"`
@@ -61,9 +65,10 @@ func NewGenerateWorker(s *store.Store, p Provider, cfg Config, logger *slog.Logg
 func (w *GenerateWorker) Timeout(*river.Job[GenerateArgs]) time.Duration { return w.cfg.JobTimeout }
 
 // Work makes the subscriber's missing photos. Its outcomes: nil when the target is
-// reached or nothing is owed; JobSnooze when the provider throttles; JobCancel after
-// marking the generation failed when retrying cannot help; the error otherwise, so that
-// River retries with backoff (and, on the last attempt, the generation is marked failed).
+// reached or nothing is owed (completed, refunded); JobSnooze when a rate limit asks for
+// a long wait; JobCancel after marking the generation failed (and cancelling what is in
+// flight) when retrying cannot help; the error otherwise, so that River retries with
+// backoff (and, on the last attempt, the generation is marked failed).
 func (w *GenerateWorker) Work(ctx context.Context, job *river.Job[GenerateArgs]) error {
 	id := job.Args.SubscriberID
 	log := w.logger.With("subscriber_id", id, "job_id", job.ID, "attempt", job.Attempt)
@@ -81,6 +86,7 @@ func (w *GenerateWorker) Work(ctx context.Context, job *river.Job[GenerateArgs])
 	log.InfoContext(ctx, "generation attempt started", "photos", len(sub.PhotoURLs), "target", sub.TargetPhotos)
 
 	err = w.generate(ctx, log, sub)
+	var snooze *snoozeError
 	switch {
 	case err == nil:
 		return nil
@@ -88,10 +94,9 @@ func (w *GenerateWorker) Work(ctx context.Context, job *river.Job[GenerateArgs])
 		// Shutdown or timeout: in-flight predictions stay in the ledger and the next
 		// attempt waits on them instead of creating new ones.
 		return err
-	}
-	if d, ok := rateLimited(err); ok {
-		log.WarnContext(ctx, "provider rate limit, snoozing", "wait", d)
-		return river.JobSnooze(d)
+	case errors.As(err, &snooze):
+		log.WarnContext(ctx, "rate limited, snoozing", "wait", snooze.wait)
+		return river.JobSnooze(snooze.wait)
 	}
 	var budget *budgetError
 	if permanent(err) || errors.As(err, &budget) || job.Attempt >= job.MaxAttempts {
@@ -101,6 +106,9 @@ func (w *GenerateWorker) Work(ctx context.Context, job *river.Job[GenerateArgs])
 		}
 		if _, ferr := w.store.FailGeneration(ctx, id, reason); ferr != nil {
 			return errors.Join(err, ferr)
+		}
+		if cerr := w.cancelInFlight(ctx, id); cerr != nil {
+			log.WarnContext(ctx, "cancel in-flight predictions", "err", cerr)
 		}
 		log.ErrorContext(ctx, "generation failed", "reason", reason)
 		return river.JobCancel(err)
@@ -116,9 +124,15 @@ func (e *budgetError) Error() string {
 	return fmt.Sprintf("prediction budget of %d exhausted: %d predictions failed", e.budget, e.failed)
 }
 
+// snoozeError asks Work to snooze the job for wait.
+type snoozeError struct{ wait time.Duration }
+
+func (e *snoozeError) Error() string { return fmt.Sprintf("rate limited for %s", e.wait) }
+
 // generate loops batch by batch. Each turn starts from the database: append what the
 // ledger holds, wait on predictions still in flight (a previous attempt's included),
-// and create only the remaining gap, so nothing is paid for twice.
+// and create only the remaining gap, within the budget and the fleet's rate limit, so
+// nothing is paid for twice.
 func (w *GenerateWorker) generate(ctx context.Context, log *slog.Logger, sub *store.Subscriber) error {
 	budget := w.cfg.budget(sub.TargetPhotos)
 	for {
@@ -137,18 +151,58 @@ func (w *GenerateWorker) generate(ctx context.Context, log *slog.Logger, sub *st
 		if err != nil {
 			return err
 		}
-		gap := r.TargetPhotos - r.Photos
-		create := min(w.cfg.BatchSize, gap) - len(ledger.InFlight)
-		create = max(0, min(create, budget-ledger.Created))
-		if create == 0 && len(ledger.InFlight) == 0 {
+		want := min(w.cfg.BatchSize, r.TargetPhotos-r.Photos) - len(ledger.InFlight)
+		want = max(0, min(want, budget-ledger.Created))
+		if want == 0 && len(ledger.InFlight) == 0 {
 			return &budgetError{budget: budget, failed: ledger.Failed}
 		}
-		if err := w.runBatch(ctx, sub, ledger.InFlight, create); err != nil {
+		granted, wait, err := w.takeSlots(ctx, want)
+		if err != nil {
+			return err
+		}
+		if granted == 0 && len(ledger.InFlight) == 0 {
+			if err := w.pause(ctx, wait); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := w.runBatch(ctx, sub, ledger.InFlight, granted); err != nil {
 			// Whatever succeeded is in the ledger: append it before giving up the attempt.
 			if _, aerr := w.store.AppendSucceeded(ctx, sub.ID); aerr != nil && ctx.Err() == nil {
 				log.WarnContext(ctx, "append after failed batch", "err", aerr)
 			}
 			return err
 		}
+	}
+}
+
+// takeSlots takes up to n creation slots from the fleet-wide limit. It returns how many
+// it got and, when fewer than n, how long until the next frees up.
+func (w *GenerateWorker) takeSlots(ctx context.Context, n int) (int, time.Duration, error) {
+	if w.cfg.PerMinute < 0 {
+		return n, 0, nil
+	}
+	for i := range n {
+		wait, err := w.store.TakePredictionSlot(ctx, w.cfg.PerMinute, time.Minute)
+		if err != nil {
+			return i, 0, err
+		}
+		if wait > 0 {
+			return i, wait, nil
+		}
+	}
+	return n, 0, nil
+}
+
+// pause waits d in place, or returns a snoozeError when d is too long to hold a worker.
+func (w *GenerateWorker) pause(ctx context.Context, d time.Duration) error {
+	if d > maxInProcessWait {
+		return &snoozeError{wait: d}
+	}
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(d):
+		return nil
 	}
 }

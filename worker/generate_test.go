@@ -49,7 +49,7 @@ func (f *fixture) paidSubscriber(t *testing.T, target int) uuid.UUID {
 	id, err := f.store.CreateSubscriber(ctx, store.NewSubscriber{Email: uuid.NewString() + "@example.com",
 		Strategy: map[string]any{"prompt": "a heron"}, AccessTokenHash: hash[:], TargetPhotos: target})
 	require.NoError(t, err)
-	_, err = f.store.MarkPaid(ctx, id)
+	_, err = f.store.MarkPaid(ctx, id, "")
 	require.NoError(t, err)
 	return id
 }
@@ -135,12 +135,21 @@ func TestSingleURLOutputIsAccepted(t *testing.T) {
 
 func TestRateLimitSnoozesAndPermanentErrorsFail(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, fakereplicate.Config{RateLimitRate: 1, RetryAfter: 7 * time.Second}, "black-forest-labs/flux-schnell")
+	f := newFixture(t, fakereplicate.Config{RateLimitRate: 1, RetryAfter: 45 * time.Second}, "black-forest-labs/flux-schnell")
 	id := f.paidSubscriber(t, 3)
 	err := f.work(t, fast, id, 1)
 	var snooze *river.JobSnoozeError
-	require.ErrorAs(t, err, &snooze, "429 snoozes instead of burning an attempt")
-	require.Equal(t, 7*time.Second, snooze.Duration, "as long as Retry-After says")
+	require.ErrorAs(t, err, &snooze, "a long Retry-After snoozes instead of burning an attempt")
+	require.Equal(t, 45*time.Second, snooze.Duration, "as long as Retry-After says")
+	require.Zero(t, f.fake.Stats().Created)
+
+	// Short Retry-After and 5xx on create are waited out in place: nothing is lost or doubled.
+	flaky := newFixture(t, fakereplicate.Config{RateLimitRate: 0.3, ServerErrorRate: 0.2, Seed: 5}, "black-forest-labs/flux-schnell")
+	id = flaky.paidSubscriber(t, 5)
+	require.NoError(t, flaky.work(t, fast, id, 1))
+	st := flaky.fake.Stats()
+	require.Positive(t, st.RateLimited+st.ServerErrors, "faults were injected")
+	require.Equal(t, 5, st.Created, "exactly the target created")
 
 	bad := newFixture(t, fakereplicate.Config{Token: "right"}, "black-forest-labs/flux-schnell")
 	id = bad.paidSubscriber(t, 3)

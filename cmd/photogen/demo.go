@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -19,7 +20,7 @@ import (
 func runDemo(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
 	fs.SetOutput(stdout)
-	url := fs.String("url", "http://127.0.0.1:8080", "base URL of a running photogen api")
+	url := fs.String("url", defaultDemoURL(getenv("HTTP_ADDR")), "base URL of a running photogen api (default from HTTP_ADDR)")
 	secret := fs.String("webhook-secret", getenv("STRIPE_WEBHOOK_SECRET"), "the server's STRIPE_WEBHOOK_SECRET")
 	prompt := fs.String("prompt", "a studio portrait of a golden retriever wearing a bow tie", "generation prompt")
 	timeout := fs.Duration("timeout", 5*time.Minute, "give up after this long")
@@ -71,6 +72,18 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 		case <-time.After(500 * time.Millisecond):
 		}
 	}
+}
+
+// defaultDemoURL turns HTTP_ADDR (":8080", "127.0.0.1:8080") into a URL to call.
+func defaultDemoURL(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil || port == "" {
+		return "http://127.0.0.1:8080"
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "127.0.0.1"
+	}
+	return "http://" + net.JoinHostPort(host, port)
 }
 
 func randomHex(n int) string {

@@ -178,11 +178,7 @@ func openPool(ctx context.Context, cfg config) (*pgxpool.Pool, error) {
 }
 
 func printBanner(w io.Writer, addr, secret string) {
-	host, port, _ := net.SplitHostPort(addr)
-	if host == "" || host == "::" || host == "0.0.0.0" {
-		host = "127.0.0.1"
-	}
-	url := "http://" + net.JoinHostPort(host, port)
+	url := defaultDemoURL(addr)
 	fmt.Fprintf(w, `
 photogen is running at %s
   development webhook secret: %s

@@ -1,0 +1,59 @@
+-- Refunds stop a generation (status 'refunded'), found through the checkout's payment
+-- intent; and a fleet-wide limit on prediction creation, shared by every worker process
+-- through PostgreSQL.
+
+-- +goose Up
+ALTER TABLE subscribers DROP CONSTRAINT subscribers_generation_status_check;
+ALTER TABLE subscribers ADD CONSTRAINT subscribers_generation_status_check
+    CHECK (generation_status IN ('awaiting_payment', 'queued', 'generating', 'completed', 'failed', 'refunded'));
+-- The payment intent of the checkout that paid, to match a later charge.refunded.
+ALTER TABLE subscribers ADD COLUMN stripe_payment_intent text;
+CREATE INDEX subscribers_payment_intent_idx ON subscribers (stripe_payment_intent)
+    WHERE stripe_payment_intent IS NOT NULL;
+
+ALTER TABLE stripe_events DROP CONSTRAINT stripe_events_outcome_check;
+ALTER TABLE stripe_events ADD CONSTRAINT stripe_events_outcome_check
+    CHECK (outcome IN ('applied', 'unmatched', 'ignored', 'refunded'));
+
+-- One row per prediction creation allowed in the last window, whichever process took it.
+CREATE TABLE prediction_slots (
+    id       bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    taken_at timestamptz NOT NULL DEFAULT clock_timestamp()
+);
+CREATE INDEX prediction_slots_taken_at_idx ON prediction_slots (taken_at);
+
+-- +goose StatementBegin
+-- take_prediction_slot grants one prediction creation if fewer than p_limit were granted
+-- in the sliding window p_window, across every worker. It returns 0 when granted, else
+-- how long until the oldest grant leaves the window. A transaction-scoped advisory lock
+-- serialises the count and the insert; it is held for a few statements only.
+CREATE OR REPLACE FUNCTION take_prediction_slot(p_limit int, p_window interval)
+RETURNS interval LANGUAGE plpgsql AS $$
+DECLARE
+    v_now    timestamptz := clock_timestamp();
+    v_count  int;
+    v_oldest timestamptz;
+BEGIN
+    PERFORM pg_advisory_xact_lock(8070450532247928832); -- 'photogen prediction slots'
+    DELETE FROM prediction_slots WHERE taken_at <= v_now - p_window;
+    SELECT count(*), min(taken_at) INTO v_count, v_oldest FROM prediction_slots;
+    IF v_count < p_limit THEN
+        INSERT INTO prediction_slots (taken_at) VALUES (v_now);
+        RETURN interval '0';
+    END IF;
+    RETURN v_oldest + p_window - v_now;
+END;
+$$;
+-- +goose StatementEnd
+
+-- +goose Down
+DROP FUNCTION take_prediction_slot(int, interval);
+DROP TABLE prediction_slots;
+ALTER TABLE stripe_events DROP CONSTRAINT stripe_events_outcome_check;
+ALTER TABLE stripe_events ADD CONSTRAINT stripe_events_outcome_check
+    CHECK (outcome IN ('applied', 'unmatched', 'ignored'));
+DROP INDEX subscribers_payment_intent_idx;
+ALTER TABLE subscribers DROP COLUMN stripe_payment_intent;
+ALTER TABLE subscribers DROP CONSTRAINT subscribers_generation_status_check;
+ALTER TABLE subscribers ADD CONSTRAINT subscribers_generation_status_check
+    CHECK (generation_status IN ('awaiting_payment', 'queued', 'generating', 'completed', 'failed'));
