@@ -64,23 +64,18 @@ func (s *Server) generatePaid(ctx context.Context, req generateRequest) (generat
 		if err != nil {
 			return err
 		}
-		if sub, err = tx.LockSubscriber(ctx, sub.ID); err != nil {
+		if sub, err = worker.RequestTx(ctx, tx, raw, s.river, sub.ID); err != nil {
 			return err
 		}
 		switch sub.Status {
 		case store.StatusAwaitingPayment:
 			return &Error{Status: http.StatusPaymentRequired, Code: "payment_required", Message: "this subscriber has not paid yet"}
+		case store.StatusRefunded:
+			return &Error{Status: http.StatusPaymentRequired, Code: "refunded", Message: "this subscriber's payment was refunded"}
 		case store.StatusCompleted:
 			resp = generateResponse{Success: true, AlreadyGenerated: true, State: string(sub.Status),
 				TotalPhotos: len(sub.PhotoURLs), TargetPhotos: sub.TargetPhotos, Message: "all photos are ready"}
 			return nil
-		case store.StatusFailed:
-			if sub, err = tx.RequeueGeneration(ctx, sub.ID); err != nil {
-				return err
-			}
-		}
-		if _, err := worker.EnqueueTx(ctx, s.river, raw, sub.ID); err != nil {
-			return err
 		}
 		resp = generateResponse{Success: true, InProgress: true, State: string(sub.Status),
 			TotalPhotos: len(sub.PhotoURLs), TargetPhotos: sub.TargetPhotos,

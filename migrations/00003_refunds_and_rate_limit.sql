@@ -1,6 +1,7 @@
 -- Refunds stop a generation (status 'refunded'), found through the checkout's payment
--- intent; and a fleet-wide limit on prediction creation, shared by every worker process
--- through PostgreSQL.
+-- intent; a fleet-wide limit on prediction creation, shared by every worker process
+-- through PostgreSQL; and creation intents in the ledger, so that a prediction whose
+-- create answer was lost (crash, timeout, 5xx) is found again instead of paid twice.
 
 -- +goose Up
 ALTER TABLE subscribers DROP CONSTRAINT subscribers_generation_status_check;
@@ -14,6 +15,19 @@ CREATE INDEX subscribers_payment_intent_idx ON subscribers (stripe_payment_inten
 ALTER TABLE stripe_events DROP CONSTRAINT stripe_events_outcome_check;
 ALTER TABLE stripe_events ADD CONSTRAINT stripe_events_outcome_check
     CHECK (outcome IN ('applied', 'unmatched', 'ignored', 'refunded'));
+
+-- A ledger row is now written before the create call, as an intent ('creating', with the
+-- random seed put in the prediction's input), and completed with the provider's id when
+-- the call returns. An intent whose answer never came is matched later through the
+-- provider's list of predictions by that seed; one proven never created is 'abandoned'.
+-- Spend is the rows with a provider id.
+ALTER TABLE predictions ALTER COLUMN provider_id DROP NOT NULL;
+ALTER TABLE predictions ADD COLUMN seed bigint;
+ALTER TABLE predictions DROP CONSTRAINT predictions_status_check;
+ALTER TABLE predictions ADD CONSTRAINT predictions_status_check
+    CHECK (status IN ('creating', 'abandoned', 'starting', 'processing', 'succeeded', 'failed', 'canceled', 'aborted'));
+ALTER TABLE predictions ADD CONSTRAINT predictions_intent_has_no_id
+    CHECK ((provider_id IS NULL) = (status IN ('creating', 'abandoned')));
 
 -- One row per prediction creation allowed in the last window, whichever process took it.
 CREATE TABLE prediction_slots (
@@ -49,6 +63,13 @@ $$;
 -- +goose Down
 DROP FUNCTION take_prediction_slot(int, interval);
 DROP TABLE prediction_slots;
+DELETE FROM predictions WHERE provider_id IS NULL;
+ALTER TABLE predictions DROP CONSTRAINT predictions_intent_has_no_id;
+ALTER TABLE predictions DROP CONSTRAINT predictions_status_check;
+ALTER TABLE predictions ADD CONSTRAINT predictions_status_check
+    CHECK (status IN ('starting', 'processing', 'succeeded', 'failed', 'canceled', 'aborted'));
+ALTER TABLE predictions DROP COLUMN seed;
+ALTER TABLE predictions ALTER COLUMN provider_id SET NOT NULL;
 ALTER TABLE stripe_events DROP CONSTRAINT stripe_events_outcome_check;
 ALTER TABLE stripe_events ADD CONSTRAINT stripe_events_outcome_check
     CHECK (outcome IN ('applied', 'unmatched', 'ignored'));

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"time"
 
 	"github.com/google/uuid"
 )
@@ -9,8 +10,13 @@ import (
 // PredictionStatus mirrors the provider's status values.
 type PredictionStatus string
 
-// The prediction states. Starting and processing are in flight; the rest are final.
+// The prediction states. Creating is an intent written before the create call;
+// abandoned an intent proven never created. Starting and processing are in flight; the
+// rest are final.
 const (
+	PredictionCreating  PredictionStatus = "creating"
+	PredictionAbandoned PredictionStatus = "abandoned"
+
 	PredictionStarting   PredictionStatus = "starting"
 	PredictionProcessing PredictionStatus = "processing"
 	PredictionSucceeded  PredictionStatus = "succeeded"
@@ -19,9 +25,35 @@ const (
 	PredictionAborted    PredictionStatus = "aborted"
 )
 
-// Terminal reports whether the status is final.
+// Terminal reports whether a provider's status is final.
 func (p PredictionStatus) Terminal() bool {
-	return p != PredictionStarting && p != PredictionProcessing
+	return p != PredictionStarting && p != PredictionProcessing && p != PredictionCreating
+}
+
+// AddIntent writes, before the create call, the intent to create a prediction with seed
+// in its input, and returns the ledger row's id. It commits on its own: if the process
+// dies during the call, the intent survives to be reconciled.
+func (s *Store) AddIntent(ctx context.Context, subscriberID uuid.UUID, seed int64) (int64, error) {
+	const q = `INSERT INTO predictions (subscriber_id, status, seed) VALUES ($1, 'creating', $2) RETURNING id`
+	var id int64
+	err := s.db.QueryRow(ctx, q, subscriberID, seed).Scan(&id)
+	return id, translate("add intent", err)
+}
+
+// ResolveIntent completes an intent with the prediction the provider created.
+func (s *Store) ResolveIntent(ctx context.Context, intentID int64, providerID string, status PredictionStatus) error {
+	const q = `UPDATE predictions SET provider_id = $2, status = $3, updated_at = now()
+		WHERE id = $1 AND status = 'creating'`
+	_, err := s.db.Exec(ctx, q, intentID, providerID, status)
+	return translate("resolve intent", err)
+}
+
+// AbandonIntent marks an intent that never became a prediction; it costs nothing.
+func (s *Store) AbandonIntent(ctx context.Context, intentID int64, reason string) error {
+	const q = `UPDATE predictions SET status = 'abandoned', error = $2, completed_at = now(), updated_at = now()
+		WHERE id = $1 AND status = 'creating'`
+	_, err := s.db.Exec(ctx, q, intentID, reason)
+	return translate("abandon intent", err)
 }
 
 // RecordPrediction adds a prediction just created at the provider to the ledger. A
@@ -45,19 +77,35 @@ func (s *Store) FinishPrediction(ctx context.Context, providerID string, status 
 
 // Ledger is what the ledger holds for one subscriber.
 type Ledger struct {
-	Created  int      // predictions ever created: the spend
+	Created  int      // predictions created at the provider: the spend
 	Failed   int      // failed, canceled or aborted
 	InFlight []string // provider ids still starting or processing
+	Intents  []Intent // creations whose answer never reached the ledger
+}
+
+// Intent is a creation begun and not known to have finished.
+type Intent struct {
+	ID        int64
+	Seed      int64
+	CreatedAt time.Time
 }
 
 // LedgerFor summarises the subscriber's predictions in one query.
 func (s *Store) LedgerFor(ctx context.Context, subscriberID uuid.UUID) (Ledger, error) {
-	const q = `SELECT count(*),
+	const q = `SELECT count(provider_id),
 		       count(*) FILTER (WHERE status IN ('failed', 'canceled', 'aborted')),
-		       coalesce(array_agg(provider_id ORDER BY id) FILTER (WHERE status IN ('starting', 'processing')), '{}')
+		       coalesce(array_agg(provider_id ORDER BY id) FILTER (WHERE status IN ('starting', 'processing')), '{}'),
+		       coalesce(array_agg(id ORDER BY id) FILTER (WHERE status = 'creating'), '{}'),
+		       coalesce(array_agg(seed ORDER BY id) FILTER (WHERE status = 'creating'), '{}'),
+		       coalesce(array_agg(created_at ORDER BY id) FILTER (WHERE status = 'creating'), '{}')
 		FROM predictions WHERE subscriber_id = $1`
 	var l Ledger
-	err := s.db.QueryRow(ctx, q, subscriberID).Scan(&l.Created, &l.Failed, &l.InFlight)
+	var ids, seeds []int64
+	var created []time.Time
+	err := s.db.QueryRow(ctx, q, subscriberID).Scan(&l.Created, &l.Failed, &l.InFlight, &ids, &seeds, &created)
+	for i := range ids {
+		l.Intents = append(l.Intents, Intent{ID: ids[i], Seed: seeds[i], CreatedAt: created[i]})
+	}
 	return l, translate("ledger", err)
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"sync"
 	"time"
 
@@ -65,12 +66,21 @@ func (w *GenerateWorker) createAndAwait(ctx context.Context, sub *store.Subscrib
 	}
 }
 
-// createRecorded creates a prediction and records it in the ledger, holding a share
-// lock on the subscriber's row throughout: a refund waits for it, and once a refund has
-// committed no creation starts (errStopped).
+// createRecorded creates a prediction and records it in the ledger. An intent with a
+// random seed is committed first; the create call then runs under a share lock on the
+// subscriber's row (a refund waits for it, and once a refund has committed no creation
+// starts: errStopped). A refused create abandons the intent; an answer that may have
+// been lost (network, 5xx, the database failing) is reconciled at once through Find, so
+// a prediction that exists is adopted rather than paid for again.
 func (w *GenerateWorker) createRecorded(ctx context.Context, sub *store.Subscriber) (Prediction, error) {
+	seed := rand.Int64N(1<<31-1) + 1
+	intent, err := w.store.AddIntent(ctx, sub.ID, seed)
+	if err != nil {
+		return Prediction{}, err
+	}
+	started := time.Now()
 	var p Prediction
-	err := w.store.WithTx(ctx, func(tx *store.Store, _ pgx.Tx) error {
+	err = w.store.WithTx(ctx, func(tx *store.Store, _ pgx.Tx) error {
 		status, err := tx.ShareLockSubscriber(ctx, sub.ID)
 		if err != nil {
 			return err
@@ -78,22 +88,50 @@ func (w *GenerateWorker) createRecorded(ctx context.Context, sub *store.Subscrib
 		if status != store.StatusGenerating {
 			return errStopped
 		}
-		if p, err = w.provider.Create(ctx, sub.Prompt); err != nil {
+		if p, err = w.provider.Create(ctx, sub.Prompt, seed); err != nil {
 			return err
 		}
-		// From here the prediction is paid for: its id must reach the ledger.
-		return tx.RecordPrediction(ctx, sub.ID, p.ID, store.PredictionStarting)
+		return tx.ResolveIntent(ctx, intent, p.ID, store.PredictionStarting)
 	})
-	if err != nil && p.ID != "" {
-		// Created but not recorded (the database failed under us): stop paying for it.
-		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-		defer cancel()
-		if cerr := w.provider.Cancel(cctx, p.ID); cerr != nil {
-			w.logger.ErrorContext(ctx, "prediction created but neither recorded nor cancelled",
-				"subscriber_id", sub.ID, "prediction_id", p.ID, "err", cerr)
+	var pe *ProviderError
+	switch {
+	case err == nil:
+		return p, nil
+	case errors.Is(err, errStopped), errors.As(err, &pe) && pe.Status < 500:
+		// Nothing was created: a refusal, or the generation stopped before the call.
+		if aerr := w.store.AbandonIntent(ctx, intent, err.Error()); aerr != nil {
+			return Prediction{}, errors.Join(err, aerr)
 		}
+		return Prediction{}, err
 	}
-	return p, err
+	found, rerr := w.reconcile(ctx, sub, store.Intent{ID: intent, Seed: seed, CreatedAt: started})
+	if rerr != nil {
+		return Prediction{}, errors.Join(err, rerr)
+	}
+	if found != nil {
+		return *found, nil
+	}
+	return Prediction{}, err
+}
+
+// reconcile settles an intent whose create answer never reached the ledger: the
+// prediction the provider has with its seed is adopted, and when there is none the
+// intent is abandoned. It returns the adopted prediction, or nil.
+func (w *GenerateWorker) reconcile(ctx context.Context, sub *store.Subscriber, in store.Intent) (*Prediction, error) {
+	// A minute of margin for the clocks of the database and the provider.
+	p, found, err := w.provider.Find(ctx, in.Seed, sub.Prompt, in.CreatedAt.Add(-time.Minute))
+	if err != nil {
+		return nil, err
+	}
+	if !found {
+		return nil, w.store.AbandonIntent(ctx, in.ID, "not created at the provider")
+	}
+	w.logger.InfoContext(ctx, "adopted a prediction whose create answer was lost",
+		"subscriber_id", sub.ID, "prediction_id", p.ID)
+	if err := w.store.ResolveIntent(ctx, in.ID, p.ID, store.PredictionStarting); err != nil {
+		return nil, err
+	}
+	return &p, nil
 }
 
 // cancelInFlight cancels at the provider every prediction of the subscriber still in

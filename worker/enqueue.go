@@ -9,6 +9,8 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+
+	"photogen/store"
 )
 
 // InsertOnlyClient returns a River client that inserts jobs and never works them, for
@@ -31,4 +33,28 @@ func EnqueueTx(ctx context.Context, client *river.Client[pgx.Tx], tx pgx.Tx, sub
 		return false, fmt.Errorf("enqueue generation for %s: %w", subscriberID, err)
 	}
 	return res.UniqueSkippedAsDuplicate, nil
+}
+
+// RequestTx makes sure the subscriber's owed photos are being generated, inside tx: it
+// locks the subscriber's row, queues a failed generation again (it continues from the
+// ledger), and enqueues the job idempotently while photos are owed. It returns the
+// subscriber as it now is; for awaiting_payment, completed and refunded nothing changes,
+// and the caller says why.
+func RequestTx(ctx context.Context, tx *store.Store, raw pgx.Tx, client *river.Client[pgx.Tx], id uuid.UUID) (*store.Subscriber, error) {
+	sub, err := tx.LockSubscriber(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	switch sub.Status {
+	case store.StatusAwaitingPayment, store.StatusCompleted, store.StatusRefunded:
+		return sub, nil
+	case store.StatusFailed:
+		if sub, err = tx.RequeueGeneration(ctx, id); err != nil {
+			return nil, err
+		}
+	}
+	if _, err := EnqueueTx(ctx, client, raw, id); err != nil {
+		return nil, err
+	}
+	return sub, nil
 }

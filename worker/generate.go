@@ -151,6 +151,15 @@ func (w *GenerateWorker) generate(ctx context.Context, log *slog.Logger, sub *st
 		if err != nil {
 			return err
 		}
+		if len(ledger.Intents) > 0 {
+			// A previous attempt died during create calls: find what they created.
+			for _, in := range ledger.Intents {
+				if _, err := w.reconcile(ctx, sub, in); err != nil {
+					return err
+				}
+			}
+			continue
+		}
 		want := min(w.cfg.BatchSize, r.TargetPhotos-r.Photos) - len(ledger.InFlight)
 		want = max(0, min(want, budget-ledger.Created))
 		if want == 0 && len(ledger.InFlight) == 0 {

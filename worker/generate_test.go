@@ -112,7 +112,7 @@ func TestInFlightPredictionsAreAwaitedNotRecreated(t *testing.T) {
 	ctx := context.Background()
 	// A previous attempt created three predictions and died before they finished.
 	for range 3 {
-		p, err := f.provider.Create(ctx, "a heron")
+		p, err := f.provider.Create(ctx, "a heron", 1)
 		require.NoError(t, err)
 		require.NoError(t, f.store.RecordPrediction(ctx, id, p.ID, store.PredictionStarting))
 	}
@@ -180,4 +180,28 @@ func TestServerErrorsAreRetriedAndTheLastAttemptFails(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, store.StatusFailed, sub.Status)
 	require.Contains(t, *sub.Error, "gave up after 10 attempts")
+}
+
+func TestLostCreateAnswersAreReconciledNotPaidTwice(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, fakereplicate.Config{Latency: 20 * time.Millisecond}, "black-forest-labs/flux-schnell")
+	id := f.paidSubscriber(t, 4)
+	ctx := context.Background()
+	// A previous attempt wrote two intents and died: one create reached the provider
+	// (its answer was lost), the other never left the process.
+	_, err := f.provider.Create(ctx, "a heron", 4242)
+	require.NoError(t, err)
+	_, err = f.store.AddIntent(ctx, id, 4242)
+	require.NoError(t, err)
+	_, err = f.store.AddIntent(ctx, id, 777)
+	require.NoError(t, err)
+
+	require.NoError(t, f.work(t, fast, id, 2))
+	require.Equal(t, 4, f.fake.Stats().Created, "the lost one was adopted, not created again")
+	var statuses []string
+	require.NoError(t, f.db.Pool.QueryRow(ctx, `SELECT array_agg(status ORDER BY id) FROM predictions WHERE seed IN (4242, 777)`).Scan(&statuses))
+	require.Equal(t, []string{"succeeded", "abandoned"}, statuses)
+	ledger, err := f.store.LedgerFor(ctx, id)
+	require.NoError(t, err)
+	require.Equal(t, 4, ledger.Created, "spend counts only what the provider created")
 }

@@ -12,9 +12,13 @@ import (
 // Provider is the image provider, the one seam photogen fakes in tests: the production
 // implementation is Replicate (replicate.go) and tests point it at internal/fakereplicate.
 type Provider interface {
-	// Create starts one prediction for prompt. It returns as soon as the provider has
-	// accepted it; the prediction is then billable.
-	Create(ctx context.Context, prompt string) (Prediction, error)
+	// Create starts one prediction for prompt, with seed in its input so that Find can
+	// recognise it. It returns as soon as the provider has accepted it; the prediction
+	// is then billable.
+	Create(ctx context.Context, prompt string, seed int64) (Prediction, error)
+	// Find looks among the predictions created since for the one with seed and prompt,
+	// for a create whose answer was lost. found is false when there is none.
+	Find(ctx context.Context, seed int64, prompt string, since time.Time) (p Prediction, found bool, err error)
 	// Get returns the prediction's current state.
 	Get(ctx context.Context, id string) (Prediction, error)
 	// Cancel asks the provider to stop the prediction; canceling a finished one is a no-op.

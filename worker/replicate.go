@@ -2,6 +2,7 @@ package worker
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -23,6 +24,10 @@ type ReplicateConfig struct {
 	BaseURL     string        // default DefaultReplicateBaseURL
 	Model       string        // "owner/name" or "owner/name:version"
 	HTTPTimeout time.Duration // per request; default 30s
+	// SeedInput is the model input that carries the random seed photogen uses to find a
+	// prediction whose create answer was lost; default "seed" (flux models). "none"
+	// sends no seed, and such predictions can then not be found again.
+	SeedInput string
 }
 
 // Replicate is the Provider backed by replicate-go. It creates one-output predictions
@@ -31,6 +36,9 @@ type Replicate struct {
 	client       *replicate.Client
 	owner, model string
 	version      string
+	seedInput    string
+	token        string
+	http         *http.Client
 }
 
 // NewReplicate returns a Replicate provider, or an error for a missing token or a model
@@ -41,6 +49,12 @@ func NewReplicate(cfg ReplicateConfig) (*Replicate, error) {
 	}
 	if cfg.HTTPTimeout == 0 {
 		cfg.HTTPTimeout = 30 * time.Second
+	}
+	switch cfg.SeedInput {
+	case "":
+		cfg.SeedInput = "seed"
+	case "none":
+		cfg.SeedInput = ""
 	}
 	name, version, _ := strings.Cut(cfg.Model, ":")
 	owner, model, ok := strings.Cut(name, "/")
@@ -63,13 +77,17 @@ func NewReplicate(cfg ReplicateConfig) (*Replicate, error) {
 	if err != nil {
 		return nil, fmt.Errorf("replicate client: %w", err)
 	}
-	return &Replicate{client: client, owner: owner, model: model, version: version}, nil
+	return &Replicate{client: client, owner: owner, model: model, version: version, seedInput: cfg.SeedInput,
+		token: cfg.Token, http: httpClient}, nil
 }
 
 // Create starts a one-output prediction for prompt.
-func (r *Replicate) Create(ctx context.Context, prompt string) (Prediction, error) {
+func (r *Replicate) Create(ctx context.Context, prompt string, seed int64) (Prediction, error) {
 	ctx, hold := withRetryAfter(ctx)
 	input := replicate.PredictionInput{"prompt": prompt, "num_outputs": 1}
+	if r.seedInput != "" {
+		input[r.seedInput] = seed
+	}
 	var p *replicate.Prediction
 	var err error
 	if r.version != "" {
@@ -81,6 +99,62 @@ func (r *Replicate) Create(ctx context.Context, prompt string) (Prediction, erro
 		return Prediction{}, fmt.Errorf("create prediction: %w", translateReplicate(err, hold))
 	}
 	return fromReplicate(p), nil
+}
+
+// Find pages through the account's predictions, newest first, back to since, for the
+// one whose input has seed and prompt.
+func (r *Replicate) Find(ctx context.Context, seed int64, prompt string, since time.Time) (Prediction, bool, error) {
+	if r.seedInput == "" {
+		return Prediction{}, false, nil
+	}
+	page, err := r.client.ListPredictions(ctx)
+	for pages := 0; err == nil && pages < maxListPages; pages++ {
+		older := false
+		for i := range page.Results {
+			p := &page.Results[i]
+			if created, perr := time.Parse(time.RFC3339Nano, p.CreatedAt); perr == nil && created.Before(since) {
+				older = true
+				continue
+			}
+			if s, ok := p.Input[r.seedInput].(float64); ok && int64(s) == seed && p.Input["prompt"] == prompt {
+				return fromReplicate(p), true, nil
+			}
+		}
+		if older || page.Next == nil {
+			return Prediction{}, false, nil
+		}
+		page, err = r.nextPage(ctx, *page.Next)
+	}
+	if err != nil {
+		return Prediction{}, false, fmt.Errorf("list predictions: %w", translateReplicate(err, &retryAfterHolder{}))
+	}
+	return Prediction{}, false, fmt.Errorf("list predictions: no match within %d pages", maxListPages)
+}
+
+// maxListPages bounds Find's walk through the account's predictions.
+const maxListPages = 50
+
+// nextPage fetches a list page by its absolute URL. replicate-go's own paginator
+// blocks forever on an unread error channel, so photogen fetches pages itself.
+func (r *Replicate) nextPage(ctx context.Context, url string) (*replicate.Page[replicate.Prediction], error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+r.token)
+	resp, err := r.http.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, &ProviderError{Status: resp.StatusCode, Message: "list predictions page"}
+	}
+	var page replicate.Page[replicate.Prediction]
+	if err := json.NewDecoder(resp.Body).Decode(&page); err != nil {
+		return nil, fmt.Errorf("decode list page: %w", err)
+	}
+	return &page, nil
 }
 
 // Get fetches the prediction's current state.

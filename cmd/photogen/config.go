@@ -40,14 +40,16 @@ func loadConfig(getenv func(string) string) (config, error) {
 			Concurrency:       env.int("WORKER_CONCURRENCY", 10),
 			PollInterval:      env.duration("REPLICATE_POLL_INTERVAL", time.Second),
 			PredictionTimeout: env.duration("PREDICTION_TIMEOUT", 5*time.Minute),
-			JobTimeout:        env.duration("JOB_TIMEOUT", 15*time.Minute),
+			JobTimeout:        env.duration("JOB_TIMEOUT", 10*time.Minute),
 			RescueAfter:       env.duration("RESCUE_STUCK_JOBS_AFTER", 0),
 			FetchPollInterval: env.duration("RIVER_FETCH_POLL_INTERVAL", time.Second),
+			PerMinute:         env.int("PREDICTIONS_PER_MINUTE", 600),
 		}.WithDefaults(),
 		Replicate: worker.ReplicateConfig{
-			Token:   getenv("REPLICATE_API_TOKEN"),
-			BaseURL: env.str("REPLICATE_BASE_URL", worker.DefaultReplicateBaseURL),
-			Model:   env.str("REPLICATE_MODEL", "black-forest-labs/flux-schnell"),
+			Token:     getenv("REPLICATE_API_TOKEN"),
+			BaseURL:   env.str("REPLICATE_BASE_URL", worker.DefaultReplicateBaseURL),
+			Model:     env.str("REPLICATE_MODEL", "black-forest-labs/flux-schnell"),
+			SeedInput: env.str("REPLICATE_SEED_INPUT", "seed"),
 		},
 	}
 	limits, err := api.ParseLimits(env.str("USAGE_LIMITS", api.DefaultLimits))

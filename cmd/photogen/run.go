@@ -19,6 +19,10 @@ commands:
                    REPLICATE_API_TOKEN is unset)
   fake-replicate   serve a fake of Replicate's API (--addr, --latency, --jitter)
   demo             drive the whole flow against a running server
+  generation show|retry|cancel <subscriber-id or email>
+                   inspect a generation, re-enqueue a failed one (it continues from
+                   the ledger), or stop one (in-flight predictions are cancelled)
+  queue stats      jobs by state and the age of the oldest available job
 
 Configuration is by environment; see docs/operations.md.
 `
@@ -46,6 +50,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runMigrate(ctx, cfg, logger)
 	case "api", "worker", "all":
 		return serve(ctx, cmd, cfg, stdout, logger)
+	case "generation":
+		return runGeneration(ctx, rest, cfg, stdout, logger)
+	case "queue":
+		return runQueue(ctx, rest, cfg, stdout)
 	}
 	fmt.Fprint(stderr, usage)
 	return fmt.Errorf("unknown command %q", cmd)

@@ -112,9 +112,27 @@ func CheckoutCompleted(eventID, subscriberID, email string) []byte {
 		"type": "checkout.session.completed",
 		"data": map[string]any{"object": map[string]any{
 			"id": "cs_test_" + eventID, "object": "checkout.session", "mode": "payment",
-			"client_reference_id": subscriberID, "customer_email": email,
+			"client_reference_id": subscriberID, "customer_email": email, "payment_intent": PaymentIntent(eventID),
 			"customer_details": map[string]any{"email": email},
 			"payment_status":   "paid", "status": "complete", "amount_total": 2900, "currency": "usd",
+		}},
+	}
+	b, _ := json.Marshal(ev)
+	return b
+}
+
+// PaymentIntent is the payment intent id CheckoutCompleted gives the session of eventID.
+func PaymentIntent(checkoutEventID string) string { return "pi_" + checkoutEventID }
+
+// ChargeRefunded returns a charge.refunded event for a full refund of the charge paid
+// through paymentIntent.
+func ChargeRefunded(eventID, paymentIntent string) []byte {
+	ev := map[string]any{
+		"id": eventID, "object": "event", "api_version": "2025-03-31.basil",
+		"created": time.Now().Unix(), "type": "charge.refunded",
+		"data": map[string]any{"object": map[string]any{
+			"id": "ch_" + eventID, "object": "charge", "payment_intent": paymentIntent,
+			"amount": 2900, "amount_refunded": 2900, "refunded": true, "currency": "usd",
 		}},
 	}
 	b, _ := json.Marshal(ev)

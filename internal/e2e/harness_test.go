@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"syscall"
 	"testing"
@@ -117,6 +118,15 @@ func (p *proc) Wait(t testing.TB, d time.Duration) {
 	}
 }
 
+func splitHostPort(addr string) (string, int, error) {
+	host, p, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "", 0, err
+	}
+	port, err := strconv.Atoi(p)
+	return host, port, err
+}
+
 func freeAddr(t testing.TB) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -188,4 +198,16 @@ func waitState(t *testing.T, c *demo.Client, token, state string, within time.Du
 		return st.State == state
 	}, within, 50*time.Millisecond, "state %q not reached; last: %+v", state, last)
 	return last
+}
+
+// runCommand runs `photogen args...` to completion with env and returns its output.
+func runCommand(t testing.TB, env map[string]string, args ...string) (string, error) {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH")}
+	for k, v := range env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	out, err := cmd.CombinedOutput()
+	return string(out), err
 }

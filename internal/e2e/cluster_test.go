@@ -1,0 +1,104 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/stretchr/testify/require"
+)
+
+// cluster is a throwaway PostgreSQL server of one test's own, for tests that restart
+// the database: the shared server is never touched.
+type cluster struct {
+	bindir, dir, url string
+	port             int
+}
+
+// pgBindir finds pg_ctl: PHOTOGEN_PG_BINDIR (set by `make test`), else the newest
+// /usr/lib/postgresql/*/bin.
+func pgBindir(t testing.TB) string {
+	if d := os.Getenv("PHOTOGEN_PG_BINDIR"); d != "" {
+		return d
+	}
+	dirs, _ := filepath.Glob("/usr/lib/postgresql/*/bin")
+	sort.Strings(dirs)
+	require.NotEmpty(t, dirs, "PostgreSQL binaries are required (set PHOTOGEN_PG_BINDIR)")
+	return dirs[len(dirs)-1]
+}
+
+// pgCommand runs a PostgreSQL binary, as the postgres user when we are root (initdb
+// refuses root).
+func pgCommand(bindir, name string, args ...string) *exec.Cmd {
+	path := filepath.Join(bindir, name)
+	if os.Geteuid() == 0 {
+		return exec.Command("runuser", append([]string{"-u", "postgres", "--", path}, args...)...)
+	}
+	return exec.Command(path, args...)
+}
+
+// newCluster initialises and starts a cluster, stopped and removed when t ends.
+func newCluster(t testing.TB) *cluster {
+	t.Helper()
+	parent, err := os.MkdirTemp("", "photogen-e2e-pg-")
+	require.NoError(t, err)
+	require.NoError(t, os.Chmod(parent, 0o755))
+	c := &cluster{bindir: pgBindir(t), dir: filepath.Join(parent, "data")}
+	require.NoError(t, os.Mkdir(c.dir, 0o700))
+	if os.Geteuid() == 0 {
+		u, err := user.Lookup("postgres")
+		require.NoError(t, err)
+		uid, _ := strconv.Atoi(u.Uid)
+		gid, _ := strconv.Atoi(u.Gid)
+		require.NoError(t, os.Chown(c.dir, uid, gid))
+		require.NoError(t, os.Chown(parent, uid, gid))
+	}
+	out, err := pgCommand(c.bindir, "initdb", "-D", c.dir, "-A", "trust", "-U", "postgres", "--no-sync").CombinedOutput()
+	require.NoError(t, err, "initdb: %s", out)
+	c.port = freePort(t)
+	c.url = fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", c.port)
+	t.Cleanup(func() {
+		_ = pgCommand(c.bindir, "pg_ctl", "-D", c.dir, "-m", "immediate", "-w", "stop").Run()
+		os.RemoveAll(parent)
+	})
+	c.ctl(t, "start")
+	return c
+}
+
+// ctl runs pg_ctl start or restart and waits until the server answers.
+func (c *cluster) ctl(t testing.TB, action string) {
+	t.Helper()
+	opts := fmt.Sprintf("-c listen_addresses=127.0.0.1 -c port=%d -c unix_socket_directories=%s -c fsync=off -c max_connections=200",
+		c.port, filepath.Dir(c.dir))
+	out, err := pgCommand(c.bindir, "pg_ctl", "-D", c.dir, "-l", filepath.Join(filepath.Dir(c.dir), "server.log"),
+		"-o", opts, "-m", "fast", "-w", "-t", "60", action).CombinedOutput()
+	require.NoError(t, err, "pg_ctl %s: %s", action, out)
+}
+
+// createDatabase creates name in the cluster and returns its URL.
+func (c *cluster) createDatabase(t testing.TB, name string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, c.url)
+	require.NoError(t, err)
+	defer conn.Close(ctx)
+	_, err = conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize())
+	require.NoError(t, err)
+	return fmt.Sprintf("postgres://postgres@127.0.0.1:%d/%s?sslmode=disable", c.port, name)
+}
+
+func freePort(t testing.TB) int {
+	t.Helper()
+	addr := freeAddr(t)
+	_, port, _ := splitHostPort(addr)
+	return port
+}

@@ -1,0 +1,204 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/stretchr/testify/require"
+
+	"photogen/internal/demo"
+	"photogen/internal/fakereplicate"
+	"photogen/internal/testdb"
+)
+
+// paySubscribers signs up n subscribers and delivers each a paid checkout.
+func paySubscribers(t *testing.T, c *demo.Client, n int) []demo.Subscriber {
+	t.Helper()
+	ctx := context.Background()
+	subs := make([]demo.Subscriber, n)
+	for i := range subs {
+		email := fmt.Sprintf("s%d-%d@example.com", i, time.Now().UnixNano())
+		sub, err := c.CreateSubscriber(ctx, email, "a portrait")
+		require.NoError(t, err)
+		resp, err := c.SendWebhook(ctx, webhookSecret, demo.CheckoutCompleted("evt_"+sub.SubscriberID, sub.SubscriberID, email), time.Now())
+		require.NoError(t, err)
+		require.Equal(t, http.StatusOK, resp.Status)
+		subs[i] = sub
+	}
+	return subs
+}
+
+// ledgerCounts returns, per subscriber id, predictions created at the provider (intents
+// that were never created do not count) and failed.
+func ledgerCounts(t *testing.T, pool *pgxpool.Pool) map[string][2]int {
+	t.Helper()
+	rows, err := pool.Query(context.Background(), `SELECT subscriber_id::text, count(provider_id),
+		count(*) FILTER (WHERE status IN ('failed', 'canceled', 'aborted')) FROM predictions GROUP BY 1`)
+	require.NoError(t, err)
+	out := map[string][2]int{}
+	for rows.Next() {
+		var id string
+		var created, failed int
+		require.NoError(t, rows.Scan(&id, &created, &failed))
+		out[id] = [2]int{created, failed}
+	}
+	require.NoError(t, rows.Err())
+	return out
+}
+
+func requireThirtyUnique(t *testing.T, st demo.Status) {
+	t.Helper()
+	require.Len(t, st.PhotoURLs, 30)
+	seen := map[string]bool{}
+	for _, u := range st.PhotoURLs {
+		require.False(t, seen[u], "duplicate photo %s", u)
+		seen[u] = true
+	}
+}
+
+// TestProviderFaultsCostOnlyTheFailures: with 10% throttling, 10% server errors and 10%
+// failed predictions, 20 subscribers end with exactly 30 photos, and each paid for 30
+// plus its failed predictions, nothing more.
+func TestProviderFaultsCostOnlyTheFailures(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, fakereplicate.Config{Latency: 40 * time.Millisecond, Jitter: 40 * time.Millisecond, Seed: 11,
+		RateLimitRate: 0.1, ServerErrorRate: 0.1, FailRate: 0.1}, map[string]string{"WORKER_CONCURRENCY": "20", "PREDICTIONS_PER_MINUTE": "-1"})
+	_, c := s.startAPI(t)
+	s.startWorker(t)
+	subs := paySubscribers(t, c, 20)
+	for _, sub := range subs {
+		requireThirtyUnique(t, waitState(t, c, sub.AccessToken, "completed", 50*time.Second))
+	}
+	counts := ledgerCounts(t, s.db.Pool)
+	total := 0
+	for _, sub := range subs {
+		got := counts[sub.SubscriberID]
+		require.Equal(t, 30+got[1], got[0], "subscriber %s: created = 30 + failed", sub.SubscriberID)
+		total += got[0]
+	}
+	stats := s.fake.Stats()
+	require.Equal(t, total, stats.Created, "every prediction created is in the ledger")
+	require.Positive(t, stats.RateLimited)
+	require.Positive(t, stats.ServerErrors)
+	require.Positive(t, stats.Failed)
+}
+
+// TestWorkerKilledMidBatchResumesFromTheLedger kills the worker with SIGKILL while a batch
+// is in flight; a new worker rescues the job and re-attaches to those predictions.
+func TestWorkerKilledMidBatchResumesFromTheLedger(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, fakereplicate.Config{Latency: time.Second}, map[string]string{
+		"JOB_TIMEOUT": "10s", "RESCUE_STUCK_JOBS_AFTER": "12s"})
+	_, c := s.startAPI(t)
+	w := s.startWorker(t)
+	sub := paySubscribers(t, c, 1)[0]
+	require.Eventually(t, func() bool { return s.fake.Stats().Created >= 7 }, 20*time.Second, 10*time.Millisecond)
+	w.Signal(syscall.SIGKILL)
+	w.Wait(t, 10*time.Second)
+	require.Positive(t, s.fake.Stats().InFlight, "killed with a batch in flight")
+	s.startWorker(t)
+
+	requireThirtyUnique(t, waitState(t, c, sub.AccessToken, "completed", 55*time.Second))
+	stats := s.fake.Stats()
+	require.LessOrEqual(t, stats.Created, 30+stats.Failed, "in-flight predictions were awaited, not re-created")
+	require.Equal(t, stats.Created, ledgerCounts(t, s.db.Pool)[sub.SubscriberID][0])
+}
+
+// TestPostgresRestartMidGeneration restarts the database (a cluster of the test's own)
+// during a generation: api and worker reconnect and the generation completes with 30.
+func TestPostgresRestartMidGeneration(t *testing.T) {
+	t.Parallel()
+	cl := newCluster(t)
+	url := cl.createDatabase(t, "photogen")
+	pool, err := pgxpool.New(context.Background(), url)
+	require.NoError(t, err)
+	t.Cleanup(pool.Close)
+	s := newStack(t, fakereplicate.Config{Latency: 300 * time.Millisecond}, nil)
+	s.env["DATABASE_URL"] = url
+	s.db = &testdb.DB{URL: url, Pool: pool}
+	start(t, "migrate", s.env).Wait(t, 60*time.Second)
+	_, c := s.startAPI(t)
+	s.startWorker(t)
+	sub := paySubscribers(t, c, 1)[0]
+
+	require.Eventually(t, func() bool {
+		st, err := c.GetStatus(context.Background(), sub.AccessToken)
+		return err == nil && st.TotalPhotos >= 5
+	}, 30*time.Second, 20*time.Millisecond)
+	cl.ctl(t, "restart")
+
+	requireThirtyUnique(t, waitState(t, c, sub.AccessToken, "completed", 55*time.Second))
+	stats := s.fake.Stats()
+	ledger := ledgerCounts(t, pool)[sub.SubscriberID]
+	require.Equal(t, 30+ledger[1], ledger[0], "nothing created beyond the failures")
+	require.LessOrEqual(t, stats.Created, ledger[0]+stats.Canceled, "every unrecorded creation was cancelled")
+}
+
+// TestRefundStopsGeneration: after a signed charge.refunded is processed, no prediction
+// is created, those in flight are cancelled, and the status says refunded.
+func TestRefundStopsGeneration(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, fakereplicate.Config{Latency: 500 * time.Millisecond}, nil)
+	_, c := s.startAPI(t)
+	s.startWorker(t)
+	sub := paySubscribers(t, c, 1)[0]
+	require.Eventually(t, func() bool { return s.fake.Stats().Created >= 8 }, 20*time.Second, 5*time.Millisecond)
+
+	resp, err := c.SendWebhook(context.Background(), webhookSecret,
+		demo.ChargeRefunded("evt_refund", demo.PaymentIntent("evt_"+sub.SubscriberID)), time.Now())
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, resp.Status)
+	require.JSONEq(t, `{"received":true,"outcome":"refunded"}`, string(resp.Body))
+	created := s.fake.Stats().Created
+
+	st := waitState(t, c, sub.AccessToken, "refunded", 10*time.Second)
+	require.Less(t, st.TotalPhotos, 30)
+	require.Eventually(t, func() bool { return s.fake.Stats().InFlight == 0 }, 10*time.Second, 20*time.Millisecond,
+		"in-flight predictions are cancelled")
+	time.Sleep(time.Second)
+	require.Equal(t, created, s.fake.Stats().Created, "no prediction created after the refund")
+
+	gen, err := c.Do(context.Background(), http.MethodPost, "/api/blueprint/generate-paid",
+		[]byte(`{"accessToken":"`+sub.AccessToken+`"}`), nil)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusPaymentRequired, gen.Status, "a refunded subscriber cannot restart generation")
+}
+
+// TestFleetRateLimit runs two worker processes with PREDICTIONS_PER_MINUTE=60: within the
+// test's measured window (under a minute) they create exactly 60 predictions between them,
+// and wait rather than fail.
+func TestFleetRateLimit(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, fakereplicate.Config{Latency: 20 * time.Millisecond}, map[string]string{"PREDICTIONS_PER_MINUTE": "60"})
+	_, c := s.startAPI(t)
+	workers := []*proc{s.startWorker(t), s.startWorker(t)}
+	subs := paySubscribers(t, c, 4)
+	began := time.Now()
+	require.Eventually(t, func() bool { return s.fake.Stats().Created >= 60 }, 30*time.Second, 10*time.Millisecond)
+	time.Sleep(5 * time.Second)
+	require.Less(t, time.Since(began), time.Minute, "the measurement stays within one window")
+	require.Equal(t, 60, s.fake.Stats().Created, "at most 60 in a minute, across both workers")
+
+	var wg sync.WaitGroup
+	for _, sub := range subs {
+		wg.Go(func() {
+			st, err := c.GetStatus(context.Background(), sub.AccessToken)
+			require.NoError(t, err)
+			require.Contains(t, []string{"generating", "queued"}, st.State, "waiting, not failed")
+		})
+	}
+	wg.Wait()
+	for _, w := range workers {
+		select {
+		case <-w.done:
+			t.Fatal("a worker exited")
+		default:
+		}
+	}
+}
