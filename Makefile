@@ -9,7 +9,7 @@ TESTFLAGS ?=
 BENCHFLAGS ?= -benchtime 3x
 PG := internal/dev/pg.sh
 
-.PHONY: help build run demo test bench lint fmt clean clean-data
+.PHONY: help build run demo test bench chaos lint fmt clean clean-data
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -28,6 +28,9 @@ test: ## run every test with the race detector against a real PostgreSQL (TESTFL
 
 bench: ## run the benchmarks and print the results (BENCHFLAGS=..., default: -benchtime 3x)
 	$(PG) exec -- $(GO) test -run '^$$' -bench . -benchmem -timeout 30m $(BENCHFLAGS) ./...
+
+chaos: ## the failure scenarios, longer and bigger (CHAOS_SCALE=2 doubles them); prints a summary table
+	$(PG) exec -- $(GO) test -tags chaos -run '^TestChaos$$' -count=1 -timeout 60m -v ./internal/e2e/ | grep -v '^{' 
 
 lint: ## gofmt, go vet and the compose file check
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
