@@ -61,7 +61,12 @@ type Server struct {
 	river  *river.Client[pgx.Tx] // inserts jobs; the api never works them
 	logger *slog.Logger
 	ready  atomic.Bool // migrations were found applied once; they do not un-apply
+	photos http.Handler
 }
+
+// ServePhotos makes the api serve h at /photos/ (the local photo store's files). Call it
+// before Handler.
+func (s *Server) ServePhotos(h http.Handler) { s.photos = h }
 
 // New returns a Server; cfg must have passed Validate after WithDefaults.
 func New(cfg Config, s *store.Store, riverClient *river.Client[pgx.Tx], logger *slog.Logger) *Server {
@@ -86,6 +91,10 @@ func (s *Server) Handler() *gin.Engine {
 	r.POST("/api/blueprint/generate-paid", s.handleGeneratePaid)
 	r.GET("/api/blueprint/status", s.handleStatus)
 	r.POST("/webhooks/stripe", s.handleStripeWebhook)
+	if s.photos != nil {
+		r.GET("/photos/*name", gin.WrapH(s.photos))
+		r.HEAD("/photos/*name", gin.WrapH(s.photos))
+	}
 	if s.cfg.JWTSecret != "" {
 		usage := r.Group("/api/usage", requireJWT([]byte(s.cfg.JWTSecret)))
 		usage.GET("", s.handleUsage)

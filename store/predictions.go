@@ -65,13 +65,14 @@ func (s *Store) RecordPrediction(ctx context.Context, subscriberID uuid.UUID, pr
 	return translate("record prediction "+providerID, err)
 }
 
-// FinishPrediction records a prediction's final status with its output URL (succeeded)
-// or error text. A prediction already final is left as it is.
-func (s *Store) FinishPrediction(ctx context.Context, providerID string, status PredictionStatus, outputURL, errText *string) error {
+// FinishPrediction records a prediction's final status: for a success, the URL of the
+// photo in our storage and the provider's own output URL (kept for audit); otherwise
+// the error text. A prediction already final is left as it is.
+func (s *Store) FinishPrediction(ctx context.Context, providerID string, status PredictionStatus, outputURL, providerURL, errText *string) error {
 	const q = `UPDATE predictions
-		SET status = $2, output_url = $3, error = $4, completed_at = now(), updated_at = now()
+		SET status = $2, output_url = $3, provider_output_url = $4, error = $5, completed_at = now(), updated_at = now()
 		WHERE provider_id = $1 AND status IN ('starting', 'processing')`
-	_, err := s.db.Exec(ctx, q, providerID, status, outputURL, errText)
+	_, err := s.db.Exec(ctx, q, providerID, status, outputURL, providerURL, errText)
 	return translate("finish prediction "+providerID, err)
 }
 

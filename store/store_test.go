@@ -42,7 +42,7 @@ func succeed(t *testing.T, s *store.Store, sub uuid.UUID, n int) []string {
 		pid := uuid.NewString()
 		url := "https://files.example/" + pid + ".png"
 		require.NoError(t, s.RecordPrediction(ctx, sub, pid, store.PredictionStarting))
-		require.NoError(t, s.FinishPrediction(ctx, pid, store.PredictionSucceeded, &url, nil))
+		require.NoError(t, s.FinishPrediction(ctx, pid, store.PredictionSucceeded, &url, &url, nil))
 		urls = append(urls, url)
 	}
 	return urls

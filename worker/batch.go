@@ -11,6 +11,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"photogen/storage"
 	"photogen/store"
 )
 
@@ -148,7 +149,7 @@ func (w *GenerateWorker) cancelInFlight(ctx context.Context, id uuid.UUID) error
 			continue
 		}
 		reason := "cancelled: generation stopped"
-		errs = append(errs, w.store.FinishPrediction(ctx, pid, store.PredictionCanceled, nil, &reason))
+		errs = append(errs, w.store.FinishPrediction(ctx, pid, store.PredictionCanceled, nil, nil, &reason))
 	}
 	return errors.Join(errs...)
 }
@@ -178,26 +179,38 @@ func (w *GenerateWorker) await(ctx context.Context, id string) error {
 				return err
 			}
 			reason := fmt.Sprintf("not finished after %s; cancelled", w.cfg.PredictionTimeout)
-			return w.store.FinishPrediction(ctx, id, store.PredictionCanceled, nil, &reason)
+			return w.store.FinishPrediction(ctx, id, store.PredictionCanceled, nil, nil, &reason)
 		}
 	}
 }
 
-// finish records a final prediction. A success without an image (the provider's safety
-// filter can drop it) counts as failed, to be replaced.
+// finish records a final prediction. A success counts only once its image is in our
+// storage: an output gone for good, not an image, or too large counts as failed (and is
+// replaced), as does a success without an image (the provider's safety filter can drop
+// it). A storage fault that retrying may cure is returned, and the prediction stays in
+// flight in the ledger for the next attempt.
 func (w *GenerateWorker) finish(ctx context.Context, p Prediction) error {
-	if p.Status == store.PredictionSucceeded {
-		if len(p.OutputURLs) == 0 {
-			reason := "succeeded without an image"
-			return w.store.FinishPrediction(ctx, p.ID, store.PredictionFailed, nil, &reason)
+	if p.Status != store.PredictionSucceeded {
+		reason := p.Error
+		if reason == "" {
+			reason = "prediction " + string(p.Status)
 		}
-		return w.store.FinishPrediction(ctx, p.ID, store.PredictionSucceeded, &p.OutputURLs[0], nil)
+		return w.store.FinishPrediction(ctx, p.ID, p.Status, nil, nil, &reason)
 	}
-	reason := p.Error
-	if reason == "" {
-		reason = "prediction " + string(p.Status)
+	if len(p.OutputURLs) == 0 {
+		reason := "succeeded without an image"
+		return w.store.FinishPrediction(ctx, p.ID, store.PredictionFailed, nil, nil, &reason)
 	}
-	return w.store.FinishPrediction(ctx, p.ID, p.Status, nil, &reason)
+	providerURL := p.OutputURLs[0]
+	ours, err := w.keeper.Keep(ctx, p.ID, providerURL)
+	if errors.Is(err, storage.ErrGone) || errors.Is(err, storage.ErrNotImage) || errors.Is(err, storage.ErrTooLarge) {
+		reason := "output unusable: " + err.Error()
+		return w.store.FinishPrediction(ctx, p.ID, store.PredictionFailed, nil, &providerURL, &reason)
+	}
+	if err != nil {
+		return err
+	}
+	return w.store.FinishPrediction(ctx, p.ID, store.PredictionSucceeded, &ours, &providerURL, nil)
 }
 
 func worst(errs []error) error {

@@ -52,13 +52,15 @@ type GenerateWorker struct {
 	river.WorkerDefaults[GenerateArgs]
 	store    *store.Store
 	provider Provider
+	keeper   *Keeper
 	cfg      Config
 	logger   *slog.Logger
 }
 
-// NewGenerateWorker returns a worker; cfg is completed with its defaults.
-func NewGenerateWorker(s *store.Store, p Provider, cfg Config, logger *slog.Logger) *GenerateWorker {
-	return &GenerateWorker{store: s, provider: p, cfg: cfg.WithDefaults(), logger: logger}
+// NewGenerateWorker returns a worker that makes photos with p and keeps them with k;
+// cfg is completed with its defaults.
+func NewGenerateWorker(s *store.Store, p Provider, k *Keeper, cfg Config, logger *slog.Logger) *GenerateWorker {
+	return &GenerateWorker{store: s, provider: p, keeper: k, cfg: cfg.WithDefaults(), logger: logger}
 }
 
 // Timeout is one attempt's limit; the client's RescueAfter is set above it.

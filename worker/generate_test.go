@@ -17,6 +17,7 @@ import (
 
 	"photogen/internal/fakereplicate"
 	"photogen/internal/testdb"
+	"photogen/storage"
 	"photogen/store"
 	"photogen/worker"
 )
@@ -28,6 +29,7 @@ type fixture struct {
 	store    *store.Store
 	fake     *fakereplicate.Server
 	provider *worker.Replicate
+	keeper   *worker.Keeper
 }
 
 func newFixture(t *testing.T, fc fakereplicate.Config, model string) *fixture {
@@ -38,7 +40,9 @@ func newFixture(t *testing.T, fc fakereplicate.Config, model string) *fixture {
 	t.Cleanup(func() { ts.Close(); fake.Close() })
 	p, err := worker.NewReplicate(worker.ReplicateConfig{Token: "t", BaseURL: ts.URL + "/v1", Model: model})
 	require.NoError(t, err)
-	return &fixture{db: db, store: store.New(db.Pool), fake: fake, provider: p}
+	local, err := storage.NewLocal(storage.LocalConfig{Dir: t.TempDir(), BaseURL: "http://photos.example", NameSecret: []byte("0123456789abcdef")})
+	require.NoError(t, err)
+	return &fixture{db: db, store: store.New(db.Pool), fake: fake, provider: p, keeper: &worker.Keeper{Store: local}}
 }
 
 // paidSubscriber creates a subscriber with target photos, paid and queued.
@@ -56,7 +60,7 @@ func (f *fixture) paidSubscriber(t *testing.T, target int) uuid.UUID {
 
 func (f *fixture) work(t *testing.T, cfg worker.Config, id uuid.UUID, attempt int) error {
 	t.Helper()
-	w := worker.NewGenerateWorker(f.store, f.provider, cfg, slog.New(slog.DiscardHandler))
+	w := worker.NewGenerateWorker(f.store, f.provider, f.keeper, cfg, slog.New(slog.DiscardHandler))
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	return w.Work(ctx, &river.Job[worker.GenerateArgs]{
@@ -204,4 +208,55 @@ func TestLostCreateAnswersAreReconciledNotPaidTwice(t *testing.T) {
 	ledger, err := f.store.LedgerFor(ctx, id)
 	require.NoError(t, err)
 	require.Equal(t, 4, ledger.Created, "spend counts only what the provider created")
+}
+
+func TestPhotosAreOursBeforeTheyCount(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := newFixture(t, fakereplicate.Config{Latency: 5 * time.Millisecond}, "black-forest-labs/flux-schnell")
+	id := f.paidSubscriber(t, 3)
+	require.NoError(t, f.work(t, fast, id, 1))
+	sub, err := f.store.SubscriberByID(ctx, id)
+	require.NoError(t, err)
+	for _, u := range sub.PhotoURLs {
+		require.Regexp(t, `^http://photos\.example/photos/[0-9a-f]{32}\.png$`, u, "our storage, an unguessable name")
+	}
+	var audit int
+	require.NoError(t, f.db.Pool.QueryRow(ctx, `SELECT count(*) FROM predictions WHERE provider_output_url LIKE 'http://127.0.0.1:%/files/%'`).Scan(&audit))
+	require.Equal(t, 3, audit, "the provider's URL is kept for audit")
+}
+
+func TestUnusableOutputsAreNeverAppended(t *testing.T) {
+	t.Parallel()
+	cases := map[string]struct {
+		fake     fakereplicate.Config
+		maxBytes int64
+		reason   string
+	}{
+		"not an image": {fakereplicate.Config{BadOutputRate: 1}, 0, "not a supported image"},
+		"too large":    {fakereplicate.Config{}, 100, "exceeds size limit"},
+		"gone (404)":   {fakereplicate.Config{MissingFileRate: 1}, 0, "status 404"},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t, tc.fake, "black-forest-labs/flux-schnell")
+			f.keeper.MaxBytes = tc.maxBytes
+			id := f.paidSubscriber(t, 2)
+			cfg := fast
+			cfg.PredictionBudget = 4
+			var cancel *river.JobCancelError
+			require.ErrorAs(t, f.work(t, cfg, id, 1), &cancel)
+			sub, err := f.store.SubscriberByID(context.Background(), id)
+			require.NoError(t, err)
+			require.Empty(t, sub.PhotoURLs, "never appended")
+			require.Equal(t, store.StatusFailed, sub.Status)
+			var reasons []string
+			require.NoError(t, f.db.Pool.QueryRow(context.Background(), `SELECT array_agg(error) FROM predictions`).Scan(&reasons))
+			for _, r := range reasons {
+				require.Contains(t, r, tc.reason)
+			}
+			require.Equal(t, 4, f.fake.Stats().Created, "each replaced within the budget")
+		})
+	}
 }

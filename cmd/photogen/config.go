@@ -18,6 +18,7 @@ type config struct {
 	API         api.Config
 	Worker      worker.Config
 	Replicate   worker.ReplicateConfig
+	Photos      photosConfig
 }
 
 // loadConfig reads the environment, applies defaults and validates.
@@ -51,6 +52,19 @@ func loadConfig(getenv func(string) string) (config, error) {
 			Model:     env.str("REPLICATE_MODEL", "black-forest-labs/flux-schnell"),
 			SeedInput: env.str("REPLICATE_SEED_INPUT", "seed"),
 		},
+	}
+	c.Photos = photosConfig{
+		Dir:        env.str("STORAGE_DIR", "./data/photos"),
+		BaseURL:    env.str("PHOTO_BASE_URL", ""),
+		NameSecret: getenv("PHOTO_NAME_SECRET"),
+		MaxBytes:   int64(env.int("MAX_PHOTO_BYTES", worker.DefaultMaxPhotoBytes)),
+		S3Bucket:   getenv("S3_BUCKET"),
+		S3Endpoint: getenv("S3_ENDPOINT"),
+		S3Region:   getenv("S3_REGION"),
+		S3Path:     getenv("S3_PATH_STYLE") == "true" || getenv("S3_PATH_STYLE") == "1",
+	}
+	if c.Photos.BaseURL == "" && c.Photos.S3Bucket == "" {
+		c.Photos.BaseURL = defaultDemoURL(c.HTTPAddr)
 	}
 	limits, err := api.ParseLimits(env.str("USAGE_LIMITS", api.DefaultLimits))
 	if err != nil {

@@ -42,12 +42,17 @@ func serve(ctx context.Context, mode string, cfg config, stdout io.Writer, logge
 		return fmt.Errorf("%w (run `photogen migrate` first)", err)
 	}
 	st := store.New(pool)
+	photos, photosHandler, err := openPhotos(ctx, cfg.Photos)
+	if err != nil {
+		return err
+	}
 
 	var riverClient *river.Client[pgx.Tx]
 	if mode == "api" {
 		riverClient, err = worker.InsertOnlyClient(pool)
 	} else {
-		riverClient, err = workerClient(ctx, mode, cfg, st, logger)
+		keeper := &worker.Keeper{Store: photos, MaxBytes: cfg.Photos.MaxBytes}
+		riverClient, err = workerClient(ctx, mode, cfg, st, keeper, logger)
 	}
 	if err != nil {
 		return err
@@ -68,8 +73,12 @@ func serve(ctx context.Context, mode string, cfg config, stdout io.Writer, logge
 		if err != nil {
 			return fmt.Errorf("listen on %s: %w", cfg.HTTPAddr, err)
 		}
+		apiServer := api.New(cfg.API, st, riverClient, logger)
+		if photosHandler != nil {
+			apiServer.ServePhotos(photosHandler)
+		}
 		srv = &http.Server{
-			Handler:           api.New(cfg.API, st, riverClient, logger).Handler(),
+			Handler:           apiServer.Handler(),
 			ReadHeaderTimeout: 5 * time.Second,
 			ReadTimeout:       30 * time.Second,
 			WriteTimeout:      30 * time.Second,
@@ -105,7 +114,7 @@ func serve(ctx context.Context, mode string, cfg config, stdout io.Writer, logge
 
 // workerClient builds the provider (a fake one in-process for `all` without a token)
 // and the River client that works jobs.
-func workerClient(ctx context.Context, mode string, cfg config, st *store.Store, logger *slog.Logger) (*river.Client[pgx.Tx], error) {
+func workerClient(ctx context.Context, mode string, cfg config, st *store.Store, keeper *worker.Keeper, logger *slog.Logger) (*river.Client[pgx.Tx], error) {
 	if cfg.Replicate.Token == "" {
 		if mode != "all" {
 			return nil, errors.New("REPLICATE_API_TOKEN is required (only `photogen all` starts a fake Replicate without it)")
@@ -121,7 +130,7 @@ func workerClient(ctx context.Context, mode string, cfg config, st *store.Store,
 	if err != nil {
 		return nil, err
 	}
-	gw := worker.NewGenerateWorker(st, provider, cfg.Worker, logger)
+	gw := worker.NewGenerateWorker(st, provider, keeper, cfg.Worker, logger)
 	return worker.NewClient(st.Pool(), gw, logger)
 }
 

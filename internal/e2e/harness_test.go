@@ -137,9 +137,10 @@ func freeAddr(t testing.TB) string {
 
 // stack is a database, a fake Replicate, and the env that points photogen at both.
 type stack struct {
-	db   *testdb.DB
-	fake *fakereplicate.Server
-	env  map[string]string
+	db       *testdb.DB
+	fake     *fakereplicate.Server
+	env      map[string]string
+	stopFake func()
 }
 
 func newStack(t testing.TB, fc fakereplicate.Config, extra map[string]string) *stack {
@@ -147,8 +148,14 @@ func newStack(t testing.TB, fc fakereplicate.Config, extra map[string]string) *s
 	db := testdb.New(t)
 	fake := fakereplicate.New(fc)
 	ts := httptest.NewServer(fake)
-	t.Cleanup(func() { ts.Close(); fake.Close() })
+	stop := sync.OnceFunc(func() { ts.Close(); fake.Close() })
+	t.Cleanup(stop)
+	apiAddr := freeAddr(t)
 	env := map[string]string{
+		"HTTP_ADDR":                 apiAddr,
+		"STORAGE_DIR":               t.TempDir(),
+		"PHOTO_BASE_URL":            "http://" + apiAddr,
+		"PHOTO_NAME_SECRET":         "e2e-photo-name-secret",
 		"DATABASE_URL":              db.URL,
 		"STRIPE_WEBHOOK_SECRET":     webhookSecret,
 		"REPLICATE_API_TOKEN":       "r8_e2e_token",
@@ -159,18 +166,14 @@ func newStack(t testing.TB, fc fakereplicate.Config, extra map[string]string) *s
 	for k, v := range extra {
 		env[k] = v
 	}
-	return &stack{db: db, fake: fake, env: env}
+	return &stack{db: db, fake: fake, env: env, stopFake: stop}
 }
 
 // startAPI starts an api process and waits until /readyz answers 200.
 func (s *stack) startAPI(t testing.TB) (*proc, *demo.Client) {
 	t.Helper()
-	addr := freeAddr(t)
-	env := map[string]string{"HTTP_ADDR": addr}
-	for k, v := range s.env {
-		env[k] = v
-	}
-	p := start(t, "api", env)
+	addr := s.env["HTTP_ADDR"]
+	p := start(t, "api", s.env)
 	c := &demo.Client{BaseURL: "http://" + addr, HTTP: &http.Client{Timeout: 30 * time.Second}}
 	require.Eventually(t, func() bool {
 		resp, err := c.Do(context.Background(), http.MethodGet, "/readyz", nil, nil)

@@ -33,6 +33,8 @@ type Config struct {
 	FailMessage     string        // default DefaultFailMessage
 	HangRate        float64       // share of created predictions that stay processing until canceled
 	OutputTTL       time.Duration // when >0, a prediction's output is removed this long after it ends
+	BadOutputRate   float64       // share of succeeded predictions whose output file is an HTML page labelled image/png
+	MissingFileRate float64       // share of succeeded predictions whose output URL answers 404
 }
 
 // withDefaults returns c with its empty fields filled in.

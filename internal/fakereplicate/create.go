@@ -116,6 +116,12 @@ func (s *Server) admit(p *prediction) map[string]any {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	p.createdAt = time.Now()
+	if s.cfg.BadOutputRate > 0 {
+		p.badOutput = s.rng.Float64() < s.cfg.BadOutputRate
+	}
+	if s.cfg.MissingFileRate > 0 {
+		p.missingFile = s.rng.Float64() < s.cfg.MissingFileRate
+	}
 	s.preds[p.id] = p
 	s.order = append(s.order, p)
 	s.stats.Created++

@@ -22,10 +22,16 @@ func (s *Server) handleFile(w http.ResponseWriter, r *http.Request) {
 	n, err := strconv.Atoi(num)
 	s.mu.Lock()
 	p, ok := s.preds[id]
-	servable := ok && p.status == statusSucceeded && !p.dataRemoved && n >= 0 && n < p.outputs
+	servable := ok && p.status == statusSucceeded && !p.dataRemoved && !p.missingFile && n >= 0 && n < p.outputs
+	bad := ok && p.badOutput
 	s.mu.Unlock()
 	if !servable || !isPNG || err != nil {
 		http.NotFound(w, r)
+		return
+	}
+	if bad {
+		w.Header().Set("Content-Type", "image/png") // a lie: the body is a web page
+		_, _ = w.Write([]byte("<!doctype html><html><body>Service temporarily unavailable</body></html>"))
 		return
 	}
 	body, err := pngFor(id + "/" + num)

@@ -32,6 +32,8 @@ type prediction struct {
 	startedAt          time.Time
 	completedAt        time.Time
 	dataRemoved        bool
+	badOutput          bool // its files are HTML served as image/png (Config.BadOutputRate)
+	missingFile        bool // its files answer 404 (Config.MissingFileRate)
 }
 
 func (p *prediction) final() bool {
