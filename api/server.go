@@ -62,6 +62,10 @@ type Server struct {
 	logger *slog.Logger
 	ready  atomic.Bool // migrations were found applied once; they do not un-apply
 	photos http.Handler
+
+	admin      http.Handler // River UI, when OPERATOR_TOKEN is set
+	adminToken string
+	metrics    http.Handler
 }
 
 // ServePhotos makes the api serve h at /photos/ (the local photo store's files). Call it
@@ -91,6 +95,7 @@ func (s *Server) Handler() *gin.Engine {
 	r.POST("/api/blueprint/generate-paid", s.handleGeneratePaid)
 	r.GET("/api/blueprint/status", s.handleStatus)
 	r.POST("/webhooks/stripe", s.handleStripeWebhook)
+	s.mountOps(r)
 	if s.photos != nil {
 		r.GET("/photos/*name", gin.WrapH(s.photos))
 		r.HEAD("/photos/*name", gin.WrapH(s.photos))

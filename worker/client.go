@@ -32,9 +32,12 @@ func NewClient(pool *pgxpool.Pool, gw *GenerateWorker, logger *slog.Logger) (*ri
 		PeriodicJobs:         []*river.PeriodicJob{cleanupJob()},
 		JobTimeout:           cfg.JobTimeout,
 		RescueStuckJobsAfter: cfg.RescueAfter,
-		FetchPollInterval:    cfg.FetchPollInterval,
-		FetchCooldown:        min(100*time.Millisecond, cfg.FetchPollInterval),
-		Logger:               logger,
+		// After SoftStop, running jobs are cancelled; River puts them back in the queue
+		// with their attempt restored (their in-flight predictions stay in the ledger).
+		SoftStopTimeout:   cfg.SoftStop,
+		FetchPollInterval: cfg.FetchPollInterval,
+		FetchCooldown:     min(100*time.Millisecond, cfg.FetchPollInterval),
+		Logger:            logger,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("river client: %w", err)

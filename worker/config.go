@@ -18,6 +18,7 @@ type Config struct {
 	RescueAfter       time.Duration // a running job older than this is rescued; default JobTimeout+1m
 	FetchPollInterval time.Duration // River's fallback poll when no notification arrives; default 1s
 	PerMinute         int           // prediction creations a minute, all workers together; default 600, -1 for no limit
+	SoftStop          time.Duration // on shutdown, how long running jobs may finish before they are cancelled; default 30s
 }
 
 // WithDefaults returns c with every zero field set to its default.
@@ -39,6 +40,9 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.PerMinute == 0 {
 		c.PerMinute = 600
+	}
+	if c.SoftStop == 0 {
+		c.SoftStop = 30 * time.Second
 	}
 	if c.RescueAfter == 0 {
 		c.RescueAfter = c.JobTimeout + time.Minute

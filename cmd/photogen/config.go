@@ -14,7 +14,9 @@ type config struct {
 	DatabaseURL string
 	MaxConns    int32
 	HTTPAddr    string
-	Dev         bool // PHOTOGEN_DEV=1: print the banner with the development secret
+	WorkerAddr  string // WORKER_ADDR: the worker's health and metrics listener
+	OperatorTok string // OPERATOR_TOKEN: guards /admin/river/; unset, the admin routes do not exist
+	Dev         bool   // PHOTOGEN_DEV=1: print the banner with the development secret
 	API         api.Config
 	Worker      worker.Config
 	Replicate   worker.ReplicateConfig
@@ -28,6 +30,8 @@ func loadConfig(getenv func(string) string) (config, error) {
 		DatabaseURL: env.str("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/photogen?sslmode=disable"),
 		MaxConns:    int32(env.int("DATABASE_MAX_CONNS", 20)),
 		HTTPAddr:    env.str("HTTP_ADDR", ":8080"),
+		WorkerAddr:  env.str("WORKER_ADDR", ":9090"),
+		OperatorTok: getenv("OPERATOR_TOKEN"),
 		Dev:         getenv("PHOTOGEN_DEV") == "1",
 		API: api.Config{
 			WebhookSecret:    getenv("STRIPE_WEBHOOK_SECRET"),
@@ -45,6 +49,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 			RescueAfter:       env.duration("RESCUE_STUCK_JOBS_AFTER", 0),
 			FetchPollInterval: env.duration("RIVER_FETCH_POLL_INTERVAL", time.Second),
 			PerMinute:         env.int("PREDICTIONS_PER_MINUTE", 600),
+			SoftStop:          env.duration("SHUTDOWN_SOFT_TIMEOUT", 30*time.Second),
 		}.WithDefaults(),
 		Replicate: worker.ReplicateConfig{
 			Token:     getenv("REPLICATE_API_TOKEN"),

@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
+	"riverqueue.com/riverui"
 
 	"photogen/api"
 	"photogen/internal/fakereplicate"
@@ -20,10 +21,6 @@ import (
 	"photogen/store"
 	"photogen/worker"
 )
-
-// softStopTimeout is how long running jobs get to finish on SIGTERM before they are
-// cancelled and go back to the queue with their attempt restored.
-const softStopTimeout = 30 * time.Second
 
 // serve runs the api, the worker, or both, until ctx ends; then it shuts down in order:
 // HTTP first, then River (soft, then cancel), then the pool.
@@ -63,38 +60,45 @@ func serve(ctx context.Context, mode string, cfg config, stdout io.Writer, logge
 		if err := riverClient.Start(context.WithoutCancel(ctx)); err != nil {
 			return fmt.Errorf("start river: %w", err)
 		}
-		defer stopRiver(riverClient, logger)
+		defer stopRiver(riverClient, cfg.Worker.SoftStop, logger)
 	}
 
-	var srv *http.Server
-	serveErr := make(chan error, 1)
+	handler, addr := worker.HealthHandler(pool, riverClient, nil), cfg.WorkerAddr
 	if mode != "worker" {
-		ln, err := net.Listen("tcp", cfg.HTTPAddr)
-		if err != nil {
-			return fmt.Errorf("listen on %s: %w", cfg.HTTPAddr, err)
-		}
 		apiServer := api.New(cfg.API, st, riverClient, logger)
 		if photosHandler != nil {
 			apiServer.ServePhotos(photosHandler)
 		}
-		srv = &http.Server{
-			Handler:           apiServer.Handler(),
-			ReadHeaderTimeout: 5 * time.Second,
-			ReadTimeout:       30 * time.Second,
-			WriteTimeout:      30 * time.Second,
-			IdleTimeout:       2 * time.Minute,
-			ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+		if cfg.OperatorTok != "" {
+			ui, err := riverUI(ctx, riverClient, logger)
+			if err != nil {
+				return err
+			}
+			apiServer.ServeAdmin(ui, cfg.OperatorTok)
 		}
-		go func() { serveErr <- srv.Serve(ln) }()
-		logger.InfoContext(ctx, "api listening", "addr", ln.Addr().String())
-		if cfg.API.JWTSecret == "" {
-			logger.WarnContext(ctx, "AUTH_JWT_SECRET is not set: the usage endpoints (/api/usage) are off")
-		}
-		if cfg.Dev {
-			printBanner(stdout, ln.Addr().String(), cfg.API.WebhookSecret)
-		}
+		handler, addr = apiServer.Handler(), cfg.HTTPAddr
 	}
-	logger.InfoContext(ctx, "photogen started", "mode", mode)
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", addr, err)
+	}
+	srv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+	logger.InfoContext(ctx, "photogen started", "mode", mode, "addr", ln.Addr().String())
+	if mode != "worker" && cfg.API.JWTSecret == "" {
+		logger.WarnContext(ctx, "AUTH_JWT_SECRET is not set: the usage endpoints (/api/usage) are off")
+	}
+	if cfg.Dev && mode != "worker" {
+		printBanner(stdout, ln.Addr().String(), cfg.API.WebhookSecret)
+	}
 
 	select {
 	case <-ctx.Done():
@@ -102,14 +106,30 @@ func serve(ctx context.Context, mode string, cfg config, stdout io.Writer, logge
 	case err := <-serveErr:
 		return fmt.Errorf("http server: %w", err)
 	}
-	if srv != nil {
-		sctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-		defer cancel()
-		if err := srv.Shutdown(sctx); err != nil {
-			logger.Warn("http shutdown", "err", err)
-		}
+	// In order: stop accepting and drain requests; then River (deferred above: soft
+	// stop, then cancel); then the pool (deferred first, closed last).
+	sctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		logger.Warn("http shutdown", "err", err)
 	}
 	return nil
+}
+
+// riverUI returns River UI's handler for the admin routes, started.
+func riverUI(ctx context.Context, client *river.Client[pgx.Tx], logger *slog.Logger) (http.Handler, error) {
+	h, err := riverui.NewHandler(&riverui.HandlerOpts{
+		Endpoints: riverui.NewEndpoints(client, nil),
+		Logger:    logger,
+		Prefix:    "/admin/river",
+	})
+	if err != nil {
+		return nil, fmt.Errorf("river ui: %w", err)
+	}
+	if err := h.Start(ctx); err != nil {
+		return nil, fmt.Errorf("start river ui: %w", err)
+	}
+	return h, nil
 }
 
 // workerClient builds the provider (a fake one in-process for `all` without a token)
@@ -151,18 +171,13 @@ func startFake(_ context.Context, logger *slog.Logger) (string, error) {
 	return "http://" + ln.Addr().String() + "/v1", nil
 }
 
-// stopRiver stops fetching and waits for running jobs up to softStopTimeout, then
-// cancels them: a cancelled job returns to the queue without a burned attempt.
-func stopRiver(c *river.Client[pgx.Tx], logger *slog.Logger) {
-	soft, cancel := context.WithTimeout(context.Background(), softStopTimeout)
+// stopRiver stops fetching and waits for running jobs; River cancels those still
+// running after SHUTDOWN_SOFT_TIMEOUT (SoftStopTimeout), and they go back to the queue
+// with their attempt restored.
+func stopRiver(c *river.Client[pgx.Tx], soft time.Duration, logger *slog.Logger) {
+	ctx, cancel := context.WithTimeout(context.Background(), soft+15*time.Second)
 	defer cancel()
-	if err := c.Stop(soft); err == nil {
-		return
-	}
-	logger.Warn("jobs still running after the soft stop timeout; cancelling them")
-	hard, cancel2 := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel2()
-	if err := c.StopAndCancel(hard); err != nil {
+	if err := c.Stop(ctx); err != nil {
 		logger.Error("river did not stop", "err", err)
 	}
 }

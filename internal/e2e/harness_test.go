@@ -52,6 +52,7 @@ func TestMain(m *testing.M) {
 
 // proc is one photogen process; its combined output is kept for assertions.
 type proc struct {
+	addr string // the worker's WORKER_ADDR
 	cmd  *exec.Cmd
 	mu   sync.Mutex
 	out  bytes.Buffer
@@ -182,10 +183,17 @@ func (s *stack) startAPI(t testing.TB) (*proc, *demo.Client) {
 	return p, c
 }
 
-// startWorker starts a worker process.
+// startWorker starts a worker process, its health and metrics on a port of its own
+// (proc.addr).
 func (s *stack) startWorker(t testing.TB) *proc {
 	t.Helper()
-	return start(t, "worker", s.env)
+	env := map[string]string{"WORKER_ADDR": freeAddr(t)}
+	for k, v := range s.env {
+		env[k] = v
+	}
+	p := start(t, "worker", env)
+	p.addr = env["WORKER_ADDR"]
+	return p
 }
 
 // waitState polls the status endpoint until state is reached.

@@ -1,0 +1,107 @@
+package e2e
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/stretchr/testify/require"
+
+	"photogen/internal/demo"
+	"photogen/internal/fakereplicate"
+)
+
+// TestFleetOfThreeWorkers: one api and three worker processes on one database make 30
+// photos for each of 30 subscribers. One worker gets SIGTERM mid-run: its running jobs
+// are cancelled after the soft stop and go back to the queue with their attempt
+// restored; nothing is lost, nothing is paid twice, no attempt is burned.
+func TestFleetOfThreeWorkers(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, fakereplicate.Config{Latency: 1200 * time.Millisecond, Jitter: 300 * time.Millisecond, Seed: 9},
+		map[string]string{"SHUTDOWN_SOFT_TIMEOUT": "500ms", "WORKER_CONCURRENCY": "10", "PREDICTIONS_PER_MINUTE": "-1"})
+	_, c := s.startAPI(t)
+	workers := []*proc{s.startWorker(t), s.startWorker(t), s.startWorker(t)}
+	for _, w := range workers {
+		waitReady(t, "http://"+w.addr)
+	}
+	subs := paySubscribers(t, c, 30)
+	require.Eventually(t, func() bool { return s.fake.Stats().InFlight >= 20 }, 20*time.Second, 10*time.Millisecond)
+	workers[0].Signal(syscall.SIGTERM)
+	workers[0].Wait(t, 30*time.Second)
+	require.Contains(t, workers[0].Output(), `"msg":"shutting down"`)
+
+	for _, sub := range subs {
+		requireThirtyUnique(t, waitState(t, c, sub.AccessToken, "completed", 60*time.Second))
+	}
+	counts := ledgerCounts(t, s.db.Pool)
+	for _, sub := range subs {
+		require.Equal(t, [2]int{30, 0}, counts[sub.SubscriberID], "each subscriber cost exactly 30: no job was worked twice at once")
+	}
+	require.Equal(t, 900, s.fake.Stats().Created)
+
+	rows, err := s.db.Pool.Query(context.Background(), `SELECT attempt, coalesce(array_length(errors, 1), 0), state::text,
+		coalesce(array_length(attempted_by, 1), 0) FROM river_job WHERE kind = 'generate_photos'`)
+	require.NoError(t, err)
+	jobs, interrupted := 0, 0
+	for rows.Next() {
+		var attempt, errs, workedBy int
+		var state string
+		require.NoError(t, rows.Scan(&attempt, &errs, &state, &workedBy))
+		require.Equal(t, "completed", state)
+		require.Equal(t, 1, attempt, "no attempt burned")
+		require.Zero(t, errs)
+		if workedBy > 1 {
+			interrupted++
+		}
+		jobs++
+	}
+	require.NoError(t, rows.Err())
+	require.Equal(t, 30, jobs, "one job per subscriber")
+	require.Positive(t, interrupted, "the stopped worker's jobs were handed to another worker")
+}
+
+func waitReady(t *testing.T, base string) {
+	t.Helper()
+	c := &demo.Client{BaseURL: base}
+	require.Eventually(t, func() bool {
+		resp, err := c.Do(context.Background(), http.MethodGet, "/readyz", nil, nil)
+		return err == nil && resp.Status == http.StatusOK
+	}, 30*time.Second, 50*time.Millisecond, "%s never ready", base)
+}
+
+// TestAdminNeedsTheOperatorToken: River UI at /admin/river/ is reachable only with the
+// operator token, and does not exist without one configured.
+func TestAdminNeedsTheOperatorToken(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, fakereplicate.Config{}, map[string]string{"OPERATOR_TOKEN": "op-secret-token"})
+	_, c := s.startAPI(t)
+	ctx := context.Background()
+	get := func(h http.Header) demo.Response {
+		resp, err := c.Do(ctx, http.MethodGet, "/admin/river/", nil, h)
+		require.NoError(t, err)
+		return resp
+	}
+	resp := get(nil)
+	require.Equal(t, http.StatusUnauthorized, resp.Status)
+	require.Contains(t, resp.Header.Get("WWW-Authenticate"), "Basic")
+	require.Equal(t, http.StatusUnauthorized, get(http.Header{"Authorization": {"Bearer wrong"}}).Status)
+	resp = get(http.Header{"Authorization": {"Bearer op-secret-token"}})
+	require.Equal(t, http.StatusOK, resp.Status)
+	require.Contains(t, strings.ToLower(string(resp.Body)), "<html")
+	req, _ := http.NewRequest(http.MethodGet, c.BaseURL+"/admin/river/api/jobs?state=available", nil)
+	req.SetBasicAuth("ops", "op-secret-token")
+	api, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	api.Body.Close()
+	require.Equal(t, http.StatusOK, api.StatusCode, "River UI's API answers behind basic auth")
+
+	other := newStack(t, fakereplicate.Config{}, nil)
+	_, oc := other.startAPI(t)
+	r, err := oc.Do(ctx, http.MethodGet, "/admin/river/", nil, http.Header{"Authorization": {"Bearer " + uuid.NewString()}})
+	require.NoError(t, err)
+	require.Equal(t, http.StatusNotFound, r.Status, "no OPERATOR_TOKEN, no admin routes")
+}
