@@ -157,39 +157,41 @@ func paymentSucceeded(ev stripeEvent) bool {
 // (our subscriber id) first, then by the customer's email. It returns nil when none does.
 func findSubscriber(ctx context.Context, tx *store.Store, ev stripeEvent) (*store.Subscriber, error) {
 	obj := ev.Data.Object
+	var byID lookup
 	if id, err := uuid.Parse(obj.ClientReferenceID); err == nil {
-		sub, err := tx.SubscriberByID(ctx, id)
-		if !errors.Is(err, store.ErrNotFound) {
-			return sub, err
-		}
+		byID = func() (*store.Subscriber, error) { return tx.SubscriberByID(ctx, id) }
 	}
-	for _, email := range []string{obj.CustomerDetails.Email, obj.CustomerEmail} {
-		if email == "" {
-			continue
-		}
-		sub, err := tx.SubscriberByEmail(ctx, email)
-		if !errors.Is(err, store.ErrNotFound) {
-			return sub, err
-		}
-	}
-	return nil, nil
+	return firstFound(byID, byEmail(ctx, tx, obj.CustomerDetails.Email), byEmail(ctx, tx, obj.CustomerEmail))
 }
 
 // findRefunded matches a refunded charge to a subscriber: by the payment intent of the
 // checkout that paid, then by the billing or receipt email. It returns nil when none does.
 func findRefunded(ctx context.Context, tx *store.Store, ev stripeEvent) (*store.Subscriber, error) {
 	obj := ev.Data.Object
+	var byIntent lookup
 	if obj.PaymentIntent != "" {
-		sub, err := tx.SubscriberByPaymentIntent(ctx, string(obj.PaymentIntent))
-		if !errors.Is(err, store.ErrNotFound) {
-			return sub, err
-		}
+		byIntent = func() (*store.Subscriber, error) { return tx.SubscriberByPaymentIntent(ctx, string(obj.PaymentIntent)) }
 	}
-	for _, email := range []string{obj.BillingDetails.Email, obj.ReceiptEmail} {
-		if email == "" {
+	return firstFound(byIntent, byEmail(ctx, tx, obj.BillingDetails.Email), byEmail(ctx, tx, obj.ReceiptEmail))
+}
+
+// lookup finds a subscriber or returns store.ErrNotFound; nil means "nothing to look up".
+type lookup func() (*store.Subscriber, error)
+
+func byEmail(ctx context.Context, tx *store.Store, email string) lookup {
+	if email == "" {
+		return nil
+	}
+	return func() (*store.Subscriber, error) { return tx.SubscriberByEmail(ctx, email) }
+}
+
+// firstFound runs the lookups in order and returns the first subscriber found, or nil.
+func firstFound(lookups ...lookup) (*store.Subscriber, error) {
+	for _, l := range lookups {
+		if l == nil {
 			continue
 		}
-		sub, err := tx.SubscriberByEmail(ctx, email)
+		sub, err := l()
 		if !errors.Is(err, store.ErrNotFound) {
 			return sub, err
 		}

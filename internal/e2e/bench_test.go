@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -131,28 +130,14 @@ func BenchmarkStatusThroughput(b *testing.B) {
 // requests per second; any answer but 200 fails the benchmark.
 func throughput(b *testing.B, do func() (int, error)) {
 	b.Helper()
-	total := requestsPerIteration * b.N
-	var next atomic.Int64
-	var failed atomic.Value
 	b.ResetTimer()
-	start := time.Now()
-	var wg sync.WaitGroup
-	for range 16 {
-		wg.Go(func() {
-			for next.Add(1) <= int64(total) {
-				status, err := do()
-				if err != nil || status != http.StatusOK {
-					failed.Store(fmt.Sprintf("status %d, err %v", status, err))
-					return
-				}
-			}
-		})
-	}
-	wg.Wait()
-	elapsed := time.Since(start)
+	rate := parallelRate(b, requestsPerIteration*b.N, func(int) error {
+		status, err := do()
+		if err == nil && status != http.StatusOK {
+			err = fmt.Errorf("status %d", status)
+		}
+		return err
+	})
 	b.StopTimer()
-	if msg := failed.Load(); msg != nil {
-		b.Fatal(msg)
-	}
-	b.ReportMetric(float64(total)/elapsed.Seconds(), "req/s")
+	b.ReportMetric(rate, "req/s")
 }
