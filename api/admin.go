@@ -18,12 +18,20 @@ func (s *Server) ServeAdmin(h http.Handler, token string) {
 	}
 }
 
-// ServeMetrics mounts h (Prometheus) at /metrics. Call it before Handler.
-func (s *Server) ServeMetrics(h http.Handler) { s.metrics = h }
+// Metrics is what the api needs of the metrics package.
+type Metrics interface {
+	Handler() http.Handler          // the /metrics page
+	GinMiddleware() gin.HandlerFunc // counts and times requests by route
+	CounterCall(counter string, accepted bool)
+}
+
+// Instrument serves m at /metrics and records requests and usage calls in it. Call it
+// before Handler.
+func (s *Server) Instrument(m Metrics) { s.metrics = m }
 
 func (s *Server) mountOps(r *gin.Engine) {
 	if s.metrics != nil {
-		r.GET("/metrics", gin.WrapH(s.metrics))
+		r.GET("/metrics", gin.WrapH(s.metrics.Handler()))
 	}
 	if s.admin == nil {
 		return

@@ -65,7 +65,7 @@ type Server struct {
 
 	admin      http.Handler // River UI, when OPERATOR_TOKEN is set
 	adminToken string
-	metrics    http.Handler
+	metrics    Metrics
 }
 
 // ServePhotos makes the api serve h at /photos/ (the local photo store's files). Call it
@@ -82,7 +82,11 @@ func (s *Server) Handler() *gin.Engine {
 	// Release mode only silences gin's debug route listing; it is process-wide but idempotent.
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
-	r.Use(requestLog(s.logger), recoverJSON(s.logger), limitBody(MaxBodyBytes))
+	r.Use(requestLog(s.logger), recoverJSON(s.logger))
+	if s.metrics != nil {
+		r.Use(s.metrics.GinMiddleware())
+	}
+	r.Use(limitBody(MaxBodyBytes))
 	r.NoRoute(func(c *gin.Context) { renderError(c, errNotFound("no such endpoint")) })
 	r.NoMethod(func(c *gin.Context) {
 		renderError(c, &Error{Status: http.StatusMethodNotAllowed, Code: "method_not_allowed", Message: "method not allowed"})

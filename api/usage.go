@@ -69,6 +69,9 @@ func (s *Server) handleConsume(c *gin.Context) {
 		renderError(c, err)
 		return
 	}
+	if s.metrics != nil {
+		s.metrics.CounterCall(counter, ans.Status == http.StatusOK)
+	}
 	setRateLimitHeaders(c, ans.View)
 	if key != "" {
 		c.Header("Idempotency-Key", key)

@@ -149,6 +149,7 @@ func (w *GenerateWorker) cancelInFlight(ctx context.Context, id uuid.UUID) error
 			continue
 		}
 		reason := "cancelled: generation stopped"
+		w.obs.PredictionFinished(string(store.PredictionCanceled))
 		errs = append(errs, w.store.FinishPrediction(ctx, pid, store.PredictionCanceled, nil, nil, &reason))
 	}
 	return errors.Join(errs...)
@@ -179,6 +180,7 @@ func (w *GenerateWorker) await(ctx context.Context, id string) error {
 				return err
 			}
 			reason := fmt.Sprintf("not finished after %s; cancelled", w.cfg.PredictionTimeout)
+			w.obs.PredictionFinished(string(store.PredictionCanceled))
 			return w.store.FinishPrediction(ctx, id, store.PredictionCanceled, nil, nil, &reason)
 		}
 	}
@@ -190,6 +192,7 @@ func (w *GenerateWorker) await(ctx context.Context, id string) error {
 // it). A storage fault that retrying may cure is returned, and the prediction stays in
 // flight in the ledger for the next attempt.
 func (w *GenerateWorker) finish(ctx context.Context, p Prediction) error {
+	w.obs.PredictionFinished(string(p.Status))
 	if p.Status != store.PredictionSucceeded {
 		reason := p.Error
 		if reason == "" {

@@ -55,12 +55,20 @@ type GenerateWorker struct {
 	keeper   *Keeper
 	cfg      Config
 	logger   *slog.Logger
+	obs      Observer
 }
 
 // NewGenerateWorker returns a worker that makes photos with p and keeps them with k;
-// cfg is completed with its defaults.
+// cfg is completed with its defaults. Call Observe to record metrics.
 func NewGenerateWorker(s *store.Store, p Provider, k *Keeper, cfg Config, logger *slog.Logger) *GenerateWorker {
-	return &GenerateWorker{store: s, provider: p, keeper: k, cfg: cfg.WithDefaults(), logger: logger}
+	return &GenerateWorker{store: s, provider: p, keeper: k, cfg: cfg.WithDefaults(), logger: logger, obs: NopObserver{}}
+}
+
+// Observe sends the worker's job runs, provider calls, predictions and photos to obs.
+// Call it before the worker starts.
+func (w *GenerateWorker) Observe(obs Observer) {
+	w.obs = obs
+	w.provider = observedProvider{Provider: w.provider, obs: obs}
 }
 
 // Timeout is one attempt's limit; the client's RescueAfter is set above it.
@@ -71,7 +79,13 @@ func (w *GenerateWorker) Timeout(*river.Job[GenerateArgs]) time.Duration { retur
 // a long wait; JobCancel after marking the generation failed (and cancelling what is in
 // flight) when retrying cannot help; the error otherwise, so that River retries with
 // backoff (and, on the last attempt, the generation is marked failed).
-func (w *GenerateWorker) Work(ctx context.Context, job *river.Job[GenerateArgs]) error {
+func (w *GenerateWorker) Work(ctx context.Context, job *river.Job[GenerateArgs]) (err error) {
+	start := time.Now()
+	defer func() { w.obs.ObserveJobRun(job.Kind, jobOutcome(err), time.Since(start)) }()
+	return w.work(ctx, job)
+}
+
+func (w *GenerateWorker) work(ctx context.Context, job *river.Job[GenerateArgs]) error {
 	id := job.Args.SubscriberID
 	log := w.logger.With("subscriber_id", id, "job_id", job.ID, "attempt", job.Attempt)
 	sub, err := w.store.StartGeneration(ctx, id)
@@ -143,6 +157,7 @@ func (w *GenerateWorker) generate(ctx context.Context, log *slog.Logger, sub *st
 			return err
 		}
 		if r.Appended > 0 {
+			w.obs.PhotosAppended(r.Appended)
 			log.InfoContext(ctx, "photos appended", "appended", r.Appended, "photos", r.Photos, "target", r.TargetPhotos)
 		}
 		if r.Status != store.StatusGenerating {
