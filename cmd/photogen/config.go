@@ -2,10 +2,12 @@ package main
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"time"
 
 	"photogen/api"
+	"photogen/metrics"
 	"photogen/worker"
 )
 
@@ -21,6 +23,8 @@ type config struct {
 	Worker      worker.Config
 	Replicate   worker.ReplicateConfig
 	Photos      photosConfig
+	// PredictionCost is PREDICTION_COST_USD, the estimated price of one prediction.
+	PredictionCost float64
 }
 
 // loadConfig reads the environment, applies defaults and validates.
@@ -70,6 +74,14 @@ func loadConfig(getenv func(string) string) (config, error) {
 	}
 	if c.Photos.BaseURL == "" && c.Photos.S3Bucket == "" {
 		c.Photos.BaseURL = defaultDemoURL(c.HTTPAddr)
+	}
+	c.PredictionCost = metrics.DefaultPredictionCostUSD
+	if v := getenv("PREDICTION_COST_USD"); v != "" {
+		cost, err := strconv.ParseFloat(v, 64)
+		if err != nil || cost < 0 || math.IsInf(cost, 0) || math.IsNaN(cost) {
+			return c, fmt.Errorf("PREDICTION_COST_USD=%q: want a price in dollars such as 0.003", v)
+		}
+		c.PredictionCost = cost
 	}
 	limits, err := api.ParseLimits(env.str("USAGE_LIMITS", api.DefaultLimits))
 	if err != nil {

@@ -17,6 +17,7 @@ import (
 
 	"photogen/api"
 	"photogen/internal/fakereplicate"
+	"photogen/metrics"
 	"photogen/migrations"
 	"photogen/store"
 	"photogen/worker"
@@ -39,6 +40,15 @@ func serve(ctx context.Context, mode string, cfg config, stdout io.Writer, logge
 		return fmt.Errorf("%w (run `photogen migrate` first)", err)
 	}
 	st := store.New(pool)
+	m := metrics.New()
+	m.SetPredictionCost(cfg.PredictionCost)
+	m.RegisterQueue(func(ctx context.Context) (map[string]int, time.Duration, error) {
+		q, err := st.Queue(ctx)
+		if err != nil || q.OldestAvailable == nil {
+			return q.ByState, 0, err
+		}
+		return q.ByState, *q.OldestAvailable, nil
+	})
 	photos, photosHandler, err := openPhotos(ctx, cfg.Photos)
 	if err != nil {
 		return err
@@ -49,7 +59,7 @@ func serve(ctx context.Context, mode string, cfg config, stdout io.Writer, logge
 		riverClient, err = worker.InsertOnlyClient(pool)
 	} else {
 		keeper := &worker.Keeper{Store: photos, MaxBytes: cfg.Photos.MaxBytes}
-		riverClient, err = workerClient(ctx, mode, cfg, st, keeper, logger)
+		riverClient, err = workerClient(ctx, mode, cfg, st, keeper, m, logger)
 	}
 	if err != nil {
 		return err
@@ -63,9 +73,10 @@ func serve(ctx context.Context, mode string, cfg config, stdout io.Writer, logge
 		defer stopRiver(riverClient, cfg.Worker.SoftStop, logger)
 	}
 
-	handler, addr := worker.HealthHandler(pool, riverClient, nil), cfg.WorkerAddr
+	handler, addr := worker.HealthHandler(pool, riverClient, m.Handler()), cfg.WorkerAddr
 	if mode != "worker" {
 		apiServer := api.New(cfg.API, st, riverClient, logger)
+		apiServer.Instrument(m)
 		if photosHandler != nil {
 			apiServer.ServePhotos(photosHandler)
 		}
@@ -134,7 +145,7 @@ func riverUI(ctx context.Context, client *river.Client[pgx.Tx], logger *slog.Log
 
 // workerClient builds the provider (a fake one in-process for `all` without a token)
 // and the River client that works jobs.
-func workerClient(ctx context.Context, mode string, cfg config, st *store.Store, keeper *worker.Keeper, logger *slog.Logger) (*river.Client[pgx.Tx], error) {
+func workerClient(ctx context.Context, mode string, cfg config, st *store.Store, keeper *worker.Keeper, m *metrics.Metrics, logger *slog.Logger) (*river.Client[pgx.Tx], error) {
 	if cfg.Replicate.Token == "" {
 		if mode != "all" {
 			return nil, errors.New("REPLICATE_API_TOKEN is required (only `photogen all` starts a fake Replicate without it)")
@@ -151,6 +162,7 @@ func workerClient(ctx context.Context, mode string, cfg config, st *store.Store,
 		return nil, err
 	}
 	gw := worker.NewGenerateWorker(st, provider, keeper, cfg.Worker, logger)
+	gw.Observe(m)
 	return worker.NewClient(st.Pool(), gw, logger)
 }
 

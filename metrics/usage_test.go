@@ -1,0 +1,30 @@
+package metrics_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/stretchr/testify/require"
+
+	"photogen/metrics"
+)
+
+func TestCounterCall(t *testing.T) {
+	t.Parallel()
+	m := metrics.New()
+
+	m.CounterCall("generations", true)
+	m.CounterCall("generations", true)
+	m.CounterCall("generations", false)
+	m.CounterCall("uploads", false)
+
+	require.NoError(t, testutil.GatherAndCompare(m.Registry(), strings.NewReader(`
+# HELP photogen_usage_consumes_total Attempts to consume a usage counter, by counter and result (accepted or refused).
+# TYPE photogen_usage_consumes_total counter
+photogen_usage_consumes_total{counter="generations",result="accepted"} 2
+photogen_usage_consumes_total{counter="generations",result="refused"} 1
+photogen_usage_consumes_total{counter="uploads",result="accepted"} 0
+photogen_usage_consumes_total{counter="uploads",result="refused"} 1
+`), "photogen_usage_consumes_total"))
+}
