@@ -21,6 +21,7 @@ func tables(t *testing.T, pool *pgxpool.Pool) []string {
 	rows, err := pool.Query(context.Background(),
 		`SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'goose_db_version' ORDER BY 1`)
 	require.NoError(t, err)
+	defer rows.Close()
 	var names []string
 	for rows.Next() {
 		var n string

@@ -41,6 +41,7 @@ func ledgerCounts(t *testing.T, pool *pgxpool.Pool) map[string][2]int {
 	rows, err := pool.Query(context.Background(), `SELECT subscriber_id::text, count(provider_id),
 		count(*) FILTER (WHERE status IN ('failed', 'canceled', 'aborted')) FROM predictions GROUP BY 1`)
 	require.NoError(t, err)
+	defer rows.Close()
 	out := map[string][2]int{}
 	for rows.Next() {
 		var id string

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 
 	"photogen/internal/demo"
@@ -43,23 +44,27 @@ func TestFleetOfThreeWorkers(t *testing.T) {
 	}
 	require.Equal(t, 900, s.fake.Stats().Created)
 
-	rows, err := s.db.Pool.Query(context.Background(), `SELECT attempt, coalesce(array_length(errors, 1), 0), state::text,
+	// River marks a job completed just after the work returns: wait for all 30.
+	require.Eventually(t, func() bool {
+		var done int
+		err := s.db.Pool.QueryRow(context.Background(),
+			`SELECT count(*) FROM river_job WHERE kind = 'generate_photos' AND state = 'completed'`).Scan(&done)
+		return err == nil && done == 30
+	}, 20*time.Second, 50*time.Millisecond)
+	type job struct{ Attempt, Errors, WorkedBy int }
+	rows, err := s.db.Pool.Query(context.Background(), `SELECT attempt, coalesce(array_length(errors, 1), 0),
 		coalesce(array_length(attempted_by, 1), 0) FROM river_job WHERE kind = 'generate_photos'`)
 	require.NoError(t, err)
-	jobs, interrupted := 0, 0
-	for rows.Next() {
-		var attempt, errs, workedBy int
-		var state string
-		require.NoError(t, rows.Scan(&attempt, &errs, &state, &workedBy))
-		require.Equal(t, "completed", state)
-		require.Equal(t, 1, attempt, "no attempt burned")
-		require.Zero(t, errs)
-		if workedBy > 1 {
+	all, err := pgx.CollectRows(rows, pgx.RowToStructByPos[job])
+	require.NoError(t, err)
+	jobs, interrupted := len(all), 0
+	for _, j := range all {
+		require.Equal(t, 1, j.Attempt, "no attempt burned")
+		require.Zero(t, j.Errors)
+		if j.WorkedBy > 1 {
 			interrupted++
 		}
-		jobs++
 	}
-	require.NoError(t, rows.Err())
 	require.Equal(t, 30, jobs, "one job per subscriber")
 	require.Positive(t, interrupted, "the stopped worker's jobs were handed to another worker")
 }

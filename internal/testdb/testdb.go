@@ -82,7 +82,15 @@ func New(t testing.TB) *DB {
 	}
 	db.Pool = pool
 	t.Cleanup(func() {
-		pool.Close()
+		// A test that failed while holding a connection (rows not closed) must not hang
+		// here: give the pool a moment, then drop the database with FORCE regardless.
+		closed := make(chan struct{})
+		go func() { pool.Close(); close(closed) }()
+		select {
+		case <-closed:
+		case <-time.After(10 * time.Second):
+			t.Errorf("testdb: a connection of %s was never released (rows left open?)", name)
+		}
 		if err := dropDatabase(context.Background(), name); err != nil {
 			t.Errorf("testdb: %v", err)
 		}
