@@ -37,12 +37,14 @@ CREATE TABLE prediction_slots (
 CREATE INDEX prediction_slots_taken_at_idx ON prediction_slots (taken_at);
 
 -- +goose StatementBegin
--- take_prediction_slot grants one prediction creation if fewer than p_limit were granted
--- in the sliding window p_window, across every worker. It returns 0 when granted, else
--- how long until the oldest grant leaves the window. A transaction-scoped advisory lock
--- serialises the count and the insert; it is held for a few statements only.
-CREATE OR REPLACE FUNCTION take_prediction_slot(p_limit int, p_window interval)
-RETURNS interval LANGUAGE plpgsql AS $$
+-- take_prediction_slots grants up to p_want prediction creations, keeping the grants of
+-- every worker within p_limit in the sliding window p_window. It returns how many it
+-- granted and, when fewer than asked, how long until the oldest grant leaves the window.
+-- A transaction-scoped advisory lock serialises the count and the inserts; it is held
+-- for a few statements only.
+CREATE OR REPLACE FUNCTION take_prediction_slots(p_want int, p_limit int, p_window interval,
+                                                 OUT granted int, OUT wait interval)
+LANGUAGE plpgsql AS $$
 DECLARE
     v_now    timestamptz := clock_timestamp();
     v_count  int;
@@ -51,17 +53,18 @@ BEGIN
     PERFORM pg_advisory_xact_lock(8070450532247928832); -- 'photogen prediction slots'
     DELETE FROM prediction_slots WHERE taken_at <= v_now - p_window;
     SELECT count(*), min(taken_at) INTO v_count, v_oldest FROM prediction_slots;
-    IF v_count < p_limit THEN
-        INSERT INTO prediction_slots (taken_at) VALUES (v_now);
-        RETURN interval '0';
+    granted := greatest(0, least(p_want, p_limit - v_count));
+    INSERT INTO prediction_slots (taken_at) SELECT v_now FROM generate_series(1, granted);
+    wait := interval '0';
+    IF granted < p_want THEN
+        wait := coalesce(v_oldest, v_now) + p_window - v_now;
     END IF;
-    RETURN v_oldest + p_window - v_now;
 END;
 $$;
 -- +goose StatementEnd
 
 -- +goose Down
-DROP FUNCTION take_prediction_slot(int, interval);
+DROP FUNCTION take_prediction_slots(int, int, interval);
 DROP TABLE prediction_slots;
 DELETE FROM predictions WHERE provider_id IS NULL;
 ALTER TABLE predictions DROP CONSTRAINT predictions_intent_has_no_id;

@@ -5,11 +5,13 @@ import (
 	"time"
 )
 
-// TakePredictionSlot asks for one prediction creation under a fleet-wide limit of limit
-// per window, shared by every worker through the database (take_prediction_slot). It
-// returns 0 when the slot is granted, else how long until one frees up.
-func (s *Store) TakePredictionSlot(ctx context.Context, limit int, window time.Duration) (time.Duration, error) {
+// TakePredictionSlots asks for up to want prediction creations under a fleet-wide limit
+// of limit per window, shared by every worker through the database
+// (take_prediction_slots), in one statement. It returns how many were granted and, when
+// fewer than want, how long until the next one frees up.
+func (s *Store) TakePredictionSlots(ctx context.Context, want, limit int, window time.Duration) (int, time.Duration, error) {
+	var granted int
 	var wait time.Duration
-	err := s.db.QueryRow(ctx, `SELECT take_prediction_slot($1, $2)`, limit, window).Scan(&wait)
-	return wait, translate("take prediction slot", err)
+	err := s.db.QueryRow(ctx, `SELECT granted, wait FROM take_prediction_slots($1, $2, $3)`, want, limit, window).Scan(&granted, &wait)
+	return granted, wait, translate("take prediction slots", err)
 }

@@ -95,31 +95,33 @@ func TestConsumeUsageFirstUseIsRaceFree(t *testing.T) {
 	require.Equal(t, map[string]int{"resumes": 3}, used)
 }
 
-func TestTakePredictionSlotIsAFleetWideSlidingWindow(t *testing.T) {
+func TestTakePredictionSlotsIsAFleetWideSlidingWindow(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	db := testdb.New(t)
 	s := store.New(db.Pool)
 	var granted atomic.Int32
 	var wg sync.WaitGroup
-	for range 30 {
+	for range 12 {
 		wg.Go(func() {
-			wait, err := s.TakePredictionSlot(ctx, 10, time.Minute)
+			n, wait, err := s.TakePredictionSlots(ctx, 3, 10, time.Minute)
 			if err != nil {
 				t.Error(err)
 				return
 			}
-			if wait == 0 {
-				granted.Add(1)
-			} else {
+			granted.Add(int32(n))
+			if n < 3 {
 				require.Greater(t, wait, 50*time.Second, "the oldest grant leaves the window in about a minute")
+			} else {
+				require.Zero(t, wait)
 			}
 		})
 	}
 	wg.Wait()
-	require.Equal(t, int32(10), granted.Load())
+	require.Equal(t, int32(10), granted.Load(), "never more than the limit, across all callers")
 	time.Sleep(250 * time.Millisecond)
-	wait, err := s.TakePredictionSlot(ctx, 10, 200*time.Millisecond)
+	n, wait, err := s.TakePredictionSlots(ctx, 5, 10, 200*time.Millisecond)
 	require.NoError(t, err)
-	require.Zero(t, wait, "grants older than the window no longer count")
+	require.Equal(t, 5, n, "grants older than the window no longer count")
+	require.Zero(t, wait)
 }

@@ -205,19 +205,10 @@ func (w *GenerateWorker) generate(ctx context.Context, log *slog.Logger, sub *st
 // takeSlots takes up to n creation slots from the fleet-wide limit. It returns how many
 // it got and, when fewer than n, how long until the next frees up.
 func (w *GenerateWorker) takeSlots(ctx context.Context, n int) (int, time.Duration, error) {
-	if w.cfg.PerMinute < 0 {
+	if w.cfg.PerMinute < 0 || n == 0 {
 		return n, 0, nil
 	}
-	for i := range n {
-		wait, err := w.store.TakePredictionSlot(ctx, w.cfg.PerMinute, time.Minute)
-		if err != nil {
-			return i, 0, err
-		}
-		if wait > 0 {
-			return i, wait, nil
-		}
-	}
-	return n, 0, nil
+	return w.store.TakePredictionSlots(ctx, n, w.cfg.PerMinute, time.Minute)
 }
 
 // pause waits d in place, or returns a snoozeError when d is too long to hold a worker.

@@ -12,9 +12,10 @@ import (
 	"photogen/internal/fakereplicate"
 )
 
-// benchLatency is the fake's fixed prediction latency for BenchmarkTimeTo30Photos: the
-// lower bound for 30 photos in batches of 5 is 6 x benchLatency.
-const benchLatency = 500 * time.Millisecond
+// benchLatency is the fake's fixed prediction latency for BenchmarkTimeTo30Photos, its
+// default (flux-schnell's median): the lower bound for 30 photos in batches of 5 is
+// 6 x benchLatency.
+const benchLatency = fakereplicate.DefaultLatency
 
 // BenchmarkTimeTo30Photos measures, per iteration, a paid checkout until the status
 // endpoint says completed, with real api and worker processes. It reports the time
