@@ -56,8 +56,11 @@ func runGeneration(ctx context.Context, args []string, cfg config, stdout io.Wri
 		}
 		err = st.WithTx(ctx, func(tx *store.Store, raw pgx.Tx) error {
 			stopped, err := tx.FailGeneration(ctx, sub.ID, "cancelled by an operator")
-			if err != nil || !stopped {
+			if err != nil {
 				return err
+			}
+			if !stopped {
+				return fmt.Errorf("nothing to cancel: the generation is %s", sub.Status)
 			}
 			return worker.EnqueueCancelTx(ctx, rc, raw, sub.ID)
 		})

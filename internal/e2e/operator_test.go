@@ -49,8 +49,31 @@ func TestOperatorRetryContinuesFromTheLedger(t *testing.T) {
 	require.Error(t, err)
 	require.Contains(t, out, "nothing to retry: the generation is completed")
 
+	out, err = runCommand(t, s.env, "generation", "cancel", email)
+	require.Error(t, err)
+	require.Contains(t, out, "nothing to cancel: the generation is completed")
+
 	out, err = runCommand(t, s.env, "queue", "stats")
 	require.NoError(t, err, out)
 	require.Contains(t, out, "oldest available job: none")
 	require.Contains(t, out, "completed")
+}
+
+// TestOperatorCancelStopsAGenerationUnderWay: `photogen generation cancel` fails a
+// generation mid-batch and cancels its predictions in flight at the provider.
+func TestOperatorCancelStopsAGenerationUnderWay(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, fakereplicate.Config{Latency: 2 * time.Second}, nil)
+	_, c := s.startAPI(t)
+	s.startWorker(t)
+	sub := paySubscribers(t, c, 1)[0]
+	require.Eventually(t, func() bool { return s.fake.Stats().InFlight == 5 }, 10*time.Second, 5*time.Millisecond)
+	out, err := runCommand(t, s.env, "generation", "cancel", sub.SubscriberID)
+	require.NoError(t, err, out)
+	require.Contains(t, out, "status      failed")
+	st := waitState(t, c, sub.AccessToken, "failed", 10*time.Second)
+	require.Equal(t, "cancelled by an operator", *st.Error)
+	require.Eventually(t, func() bool { return s.fake.Stats().Canceled == 5 }, 10*time.Second, 20*time.Millisecond,
+		"the batch in flight is cancelled at the provider")
+	require.Equal(t, 5, s.fake.Stats().Created, "nothing created after the cancel")
 }
