@@ -6,8 +6,10 @@ RUN go mod download
 COPY . .
 RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /photogen ./cmd/photogen
 
-FROM gcr.io/distroless/static-debian12:nonroot
+# A static binary needs nothing but CA certificates (for Replicate, Stripe and S3).
+FROM scratch
+COPY --from=build /etc/ssl/certs/ca-certificates.crt /etc/ssl/certs/ca-certificates.crt
 COPY --from=build /photogen /photogen
-USER nonroot:nonroot
-EXPOSE 8080
+USER 65532:65532
+EXPOSE 8080 9090
 ENTRYPOINT ["/photogen"]
