@@ -7,7 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"sort"
-	"strings"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -136,8 +136,8 @@ func runQueue(ctx context.Context, args []string, cfg config, stdout io.Writer) 
 	}
 	oldest := "none"
 	if q.OldestAvailable != nil {
-		oldest = q.OldestAvailable.Round(1e6).String()
+		oldest = q.OldestAvailable.Round(time.Millisecond).String()
 	}
-	fmt.Fprintf(stdout, "oldest available job: %s\n", strings.TrimSpace(oldest))
+	fmt.Fprintf(stdout, "oldest available job: %s\n", oldest)
 	return nil
 }
