@@ -1,9 +1,10 @@
+// This file mounts the operator routes (River UI) and /metrics.
+
 package api
 
 import (
 	"crypto/subtle"
 	"net/http"
-	"strings"
 
 	"github.com/gin-gonic/gin"
 )
@@ -22,10 +23,9 @@ func (s *Server) ServeAdmin(h http.Handler, token string) {
 type Metrics interface {
 	Handler() http.Handler          // the /metrics page
 	GinMiddleware() gin.HandlerFunc // counts and times requests by route
-	CounterCall(counter string, accepted bool)
 }
 
-// Instrument serves m at /metrics and records requests and usage calls in it. Call it
+// Instrument serves m at /metrics and records requests in it. Call it
 // before Handler.
 func (s *Server) Instrument(m Metrics) { s.metrics = m }
 
@@ -49,8 +49,8 @@ func requireOperator(token string) gin.HandlerFunc {
 		var got string
 		if _, pass, ok := c.Request.BasicAuth(); ok {
 			got = pass
-		} else if scheme, tok, ok := strings.Cut(c.GetHeader("Authorization"), " "); ok && strings.EqualFold(scheme, "Bearer") {
-			got = strings.TrimSpace(tok)
+		} else {
+			got, _ = bearer(c)
 		}
 		if subtle.ConstantTimeCompare([]byte(got), want) != 1 {
 			c.Header("WWW-Authenticate", `Basic realm="photogen operators"`)

@@ -17,10 +17,10 @@ import (
 	"github.com/stripe/stripe-go/v86/webhook"
 
 	"photogen/api"
+	"photogen/generation"
 	"photogen/internal/demo"
 	"photogen/internal/testdb"
 	"photogen/store"
-	"photogen/worker"
 )
 
 func TestMain(m *testing.M) { os.Exit(testdb.Main(m)) }
@@ -53,11 +53,13 @@ func (s *syncBuffer) String() string {
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	db := testdb.New(t)
-	rc, err := worker.InsertOnlyClient(db.Pool)
+	rc, err := generation.NewInserter(db.Pool)
 	require.NoError(t, err)
 	logs := &syncBuffer{}
 	logger := slog.New(slog.NewJSONHandler(logs, nil))
-	srv := httptest.NewServer(api.New(api.Config{WebhookSecret: secret}, store.New(db.Pool), rc, logger).Handler())
+	server, err := api.New(api.Config{WebhookSecret: secret}, store.New(db.Pool), rc, nil, logger)
+	require.NoError(t, err)
+	srv := httptest.NewServer(server.Handler())
 	t.Cleanup(srv.Close)
 	return &env{db: db, c: &demo.Client{BaseURL: srv.URL}, logs: logs}
 }

@@ -1,9 +1,10 @@
+// This file authenticates the usage endpoints' callers by their JWT.
+
 package api
 
 import (
 	"errors"
 	"net/http"
-	"strings"
 
 	"github.com/gin-gonic/gin"
 	"github.com/golang-jwt/jwt/v5"
@@ -20,13 +21,13 @@ func requireJWT(secret []byte) gin.HandlerFunc {
 		jwt.WithLeeway(0))
 	keyFunc := func(*jwt.Token) (any, error) { return secret, nil }
 	return func(c *gin.Context) {
-		scheme, raw, ok := strings.Cut(c.GetHeader("Authorization"), " ")
-		if !ok || !strings.EqualFold(scheme, "Bearer") || raw == "" {
+		raw, ok := bearer(c)
+		if !ok {
 			renderError(c, errUnauthorized("send a JWT as Authorization: Bearer <token>"))
 			return
 		}
 		var claims jwt.RegisteredClaims
-		if _, err := parser.ParseWithClaims(strings.TrimSpace(raw), &claims, keyFunc); err != nil {
+		if _, err := parser.ParseWithClaims(raw, &claims, keyFunc); err != nil {
 			msg := "the token is invalid"
 			if errors.Is(err, jwt.ErrTokenExpired) {
 				msg = "the token has expired"

@@ -1,3 +1,5 @@
+// This file is where errors become responses, and where bodies are read and bounded.
+
 package api
 
 import (
@@ -31,11 +33,18 @@ func errNotFound(msg string) *Error {
 	return &Error{Status: http.StatusNotFound, Code: "not_found", Message: msg}
 }
 
+// errorBody is the one error body every endpoint answers: {"error":{"code","message"}}.
 type errorBody struct {
-	Error struct {
-		Code    string `json:"code"`
-		Message string `json:"message"`
-	} `json:"error"`
+	Error errorDetail `json:"error"`
+}
+
+type errorDetail struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+func newErrorBody(code, msg string) errorBody {
+	return errorBody{Error: errorDetail{Code: code, Message: msg}}
 }
 
 // renderError is the one place errors become responses.
@@ -51,9 +60,7 @@ func renderError(c *gin.Context, err error) {
 		loggerFrom(c).ErrorContext(c.Request.Context(), "request failed", "err", err)
 		e = &Error{Status: http.StatusInternalServerError, Code: "internal", Message: "internal error"}
 	}
-	var body errorBody
-	body.Error.Code, body.Error.Message = e.Code, e.Message
-	c.AbortWithStatusJSON(e.Status, body)
+	c.AbortWithStatusJSON(e.Status, newErrorBody(e.Code, e.Message))
 }
 
 // limitBody refuses bodies over n bytes: at once when Content-Length says so, and

@@ -1,3 +1,5 @@
+// This file is generate-paid: the front end asks that a paid subscriber's photos be made.
+
 package api
 
 import (
@@ -7,10 +9,9 @@ import (
 	"net/http"
 
 	"github.com/gin-gonic/gin"
-	"github.com/jackc/pgx/v5"
 
+	"photogen/generation"
 	"photogen/store"
-	"photogen/worker"
 )
 
 type generateRequest struct {
@@ -56,7 +57,7 @@ func (s *Server) generatePaid(ctx context.Context, req generateRequest) (generat
 		return generateResponse{}, errNotFound("no subscriber has this access token")
 	}
 	var resp generateResponse
-	err := s.store.WithTx(ctx, func(tx *store.Store, raw pgx.Tx) error {
+	err := s.store.WithTx(ctx, func(tx *store.Store) error {
 		sub, err := tx.SubscriberByTokenHash(ctx, hashToken(req.AccessToken))
 		if errors.Is(err, store.ErrNotFound) {
 			return errNotFound("no subscriber has this access token")
@@ -64,15 +65,15 @@ func (s *Server) generatePaid(ctx context.Context, req generateRequest) (generat
 		if err != nil {
 			return err
 		}
-		if sub, err = worker.RequestTx(ctx, tx, raw, s.river, sub.ID); err != nil {
+		if sub, err = generation.Request(ctx, tx, s.jobs, sub.ID); err != nil {
 			return err
 		}
 		switch sub.Status {
-		case store.StatusAwaitingPayment:
+		case generation.StatusAwaitingPayment:
 			return &Error{Status: http.StatusPaymentRequired, Code: "payment_required", Message: "this subscriber has not paid yet"}
-		case store.StatusRefunded:
+		case generation.StatusRefunded:
 			return &Error{Status: http.StatusPaymentRequired, Code: "refunded", Message: "this subscriber's payment was refunded"}
-		case store.StatusCompleted:
+		case generation.StatusCompleted:
 			resp = generateResponse{Success: true, AlreadyGenerated: true, State: string(sub.Status),
 				TotalPhotos: len(sub.PhotoURLs), TargetPhotos: sub.TargetPhotos, Message: "all photos are ready"}
 			return nil

@@ -1,3 +1,5 @@
+// This file answers the load balancer's health checks.
+
 package api
 
 import (
@@ -10,9 +12,15 @@ import (
 	"photogen/migrations"
 )
 
+// readyBody is what the health endpoints answer.
+type readyBody struct {
+	Status string       `json:"status"`
+	Error  *errorDetail `json:"error,omitempty"`
+}
+
 // handleHealthz answers 200 while the process serves HTTP at all.
 func (s *Server) handleHealthz(c *gin.Context) {
-	c.JSON(http.StatusOK, gin.H{"status": "ok"})
+	c.JSON(http.StatusOK, readyBody{Status: "ok"})
 }
 
 // handleReadyz answers 200 when the database answers and every migration is applied,
@@ -20,10 +28,11 @@ func (s *Server) handleHealthz(c *gin.Context) {
 func (s *Server) handleReadyz(c *gin.Context) {
 	if err := s.checkReady(c.Request.Context()); err != nil {
 		loggerFrom(c).WarnContext(c.Request.Context(), "not ready", "err", err)
-		c.JSON(http.StatusServiceUnavailable, gin.H{"status": "unavailable", "error": gin.H{"code": "not_ready", "message": "database unreachable or migrations pending"}})
+		c.JSON(http.StatusServiceUnavailable, readyBody{Status: "unavailable",
+			Error: &errorDetail{Code: "not_ready", Message: "database unreachable or migrations pending"}})
 		return
 	}
-	c.JSON(http.StatusOK, gin.H{"status": "ready"})
+	c.JSON(http.StatusOK, readyBody{Status: "ready"})
 }
 
 func (s *Server) checkReady(ctx context.Context) error {

@@ -1,3 +1,5 @@
+// This file writes one JSON log line per request, without the raw URL.
+
 package api
 
 import (

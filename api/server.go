@@ -1,6 +1,8 @@
 // Package api is photogen's HTTP surface (gin): subscriber sign-up, the Stripe checkout
-// webhook, the generate and status endpoints the front end calls, and health checks.
-// Handlers bind and validate, call one typed function, and render; SQL lives in store/.
+// webhook, the generate and status endpoints the front end calls, the usage counters,
+// health checks and the operator routes. Handlers bind and validate, call one typed
+// function (generation, checkout, usage or store), and render; the api never works a
+// job and never calls the image provider.
 package api
 
 import (
@@ -11,10 +13,10 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
-	"github.com/jackc/pgx/v5"
-	"github.com/riverqueue/river"
 
+	"photogen/generation"
 	"photogen/store"
+	"photogen/usage"
 )
 
 // MaxBodyBytes is the largest request body accepted; larger ones get 413.
@@ -26,7 +28,6 @@ type Config struct {
 	WebhookTolerance time.Duration // how old a signed webhook may be; default 5m
 	TargetPhotos     int           // photos per subscriber; default 30
 	JWTSecret        string        // HS256 secret of the usage endpoints' JWTs; empty disables them
-	Limits           Limits        // monthly usage limits by counter; default DefaultLimits
 }
 
 // WithDefaults returns c with zero fields set to their defaults.
@@ -37,28 +38,30 @@ func (c Config) WithDefaults() Config {
 	if c.TargetPhotos == 0 {
 		c.TargetPhotos = 30
 	}
-	if c.Limits == nil {
-		c.Limits, _ = ParseLimits(DefaultLimits)
-	}
 	return c
 }
 
-// Validate reports the first setting that cannot work.
+// Validate reports every setting that cannot work.
 func (c Config) Validate() error {
-	switch {
-	case c.WebhookSecret == "":
-		return errors.New("STRIPE_WEBHOOK_SECRET is required")
-	case c.TargetPhotos < 1 || c.TargetPhotos > 1000:
-		return errors.New("photos per subscriber must be 1..1000")
+	var errs []error
+	if c.WebhookSecret == "" {
+		errs = append(errs, errors.New("STRIPE_WEBHOOK_SECRET is required"))
 	}
-	return nil
+	if c.TargetPhotos < 1 || c.TargetPhotos > 1000 {
+		errs = append(errs, errors.New("PHOTOS_PER_SUBSCRIBER must be 1..1000"))
+	}
+	if c.WebhookTolerance < 0 {
+		errs = append(errs, errors.New("STRIPE_WEBHOOK_TOLERANCE must not be negative"))
+	}
+	return errors.Join(errs...)
 }
 
 // Server holds the API's dependencies.
 type Server struct {
 	cfg    Config
 	store  *store.Store
-	river  *river.Client[pgx.Tx] // inserts jobs; the api never works them
+	jobs   generation.Inserter // inserts jobs; the api never works them
+	usage  *usage.Service
 	logger *slog.Logger
 	ready  atomic.Bool // migrations were found applied once; they do not un-apply
 	photos http.Handler
@@ -72,9 +75,17 @@ type Server struct {
 // before Handler.
 func (s *Server) ServePhotos(h http.Handler) { s.photos = h }
 
-// New returns a Server; cfg must have passed Validate after WithDefaults.
-func New(cfg Config, s *store.Store, riverClient *river.Client[pgx.Tx], logger *slog.Logger) *Server {
-	return &Server{cfg: cfg.WithDefaults(), store: s, river: riverClient, logger: logger}
+// New returns a Server with cfg completed by its defaults, or the configuration's errors.
+// usage may be nil when cfg has no JWTSecret (the usage endpoints are then off).
+func New(cfg Config, s *store.Store, jobs generation.Inserter, u *usage.Service, logger *slog.Logger) (*Server, error) {
+	cfg = cfg.WithDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.JWTSecret != "" && u == nil {
+		return nil, errors.New("api: the usage endpoints need a usage.Service")
+	}
+	return &Server{cfg: cfg, store: s, jobs: jobs, usage: u, logger: logger}, nil
 }
 
 // Handler returns the routes. More routes can be added to the returned engine.

@@ -1,3 +1,5 @@
+// This file is the status poll: one indexed query, answered with an ETag.
+
 package api
 
 import (
@@ -28,7 +30,7 @@ type statusResponse struct {
 // handleStatus answers the front end's poll with one indexed query. The ETag is a hash
 // of the body, so If-None-Match gets 304 until something the client sees changes.
 func (s *Server) handleStatus(c *gin.Context) {
-	resp, err := s.status(c.Request.Context(), bearerToken(c))
+	resp, err := s.status(c.Request.Context(), accessToken(c))
 	if err != nil {
 		renderError(c, err)
 		return

@@ -1,3 +1,5 @@
+// This file is sign-up: a subscriber awaiting payment, and their access token, given once.
+
 package api
 
 import (

@@ -1,3 +1,5 @@
+// This file makes and checks subscribers' access tokens.
+
 package api
 
 import (
@@ -23,15 +25,24 @@ func hashToken(token string) []byte {
 	return h[:]
 }
 
-// bearerToken returns the access token from "Authorization: Bearer ..." or, for
-// clients that cannot set headers, the accessToken query parameter.
-func bearerToken(c *gin.Context) string {
-	if h := c.GetHeader("Authorization"); h != "" {
-		scheme, tok, ok := strings.Cut(h, " ")
-		if ok && strings.EqualFold(scheme, "Bearer") {
-			return strings.TrimSpace(tok)
-		}
-		return ""
+// bearer returns the credential of an "Authorization: Bearer <credential>" header, and
+// whether the header had that form. It is the one parser of Bearer headers: access
+// tokens, usage JWTs and the operator token all come through it.
+func bearer(c *gin.Context) (string, bool) {
+	scheme, cred, ok := strings.Cut(c.GetHeader("Authorization"), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	cred = strings.TrimSpace(cred)
+	return cred, cred != ""
+}
+
+// accessToken returns the subscriber's access token from "Authorization: Bearer ..."
+// or, for clients that cannot set headers, the accessToken query parameter.
+func accessToken(c *gin.Context) string {
+	if c.GetHeader("Authorization") != "" {
+		tok, _ := bearer(c)
+		return tok
 	}
 	return c.Query("accessToken")
 }

@@ -1,6 +1,6 @@
 // Package metrics holds photogen's Prometheus collectors: HTTP requests in
-// the api, job runs, predictions and provider calls in the worker, usage
-// counters, and the River queue. Every collector lives on a registry the
+// the api, job runs, predictions and provider calls in the worker, and the
+// River queue. Every collector lives on a registry the
 // package creates; nothing is registered on prometheus.DefaultRegisterer.
 //
 // This file builds that registry and serves it; each other file holds one
@@ -34,8 +34,6 @@ type Metrics struct {
 	photosAppended      prometheus.Counter
 
 	providerDuration *prometheus.HistogramVec
-
-	usageConsumes *prometheus.CounterVec
 }
 
 // New returns a Metrics whose registry holds the Go runtime and process
@@ -53,7 +51,6 @@ func New() *Metrics {
 	m.initJobs()
 	m.initPredictions()
 	m.initProvider()
-	m.initUsage()
 	return m
 }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"photogen/metrics"
+	"photogen/usage"
 )
 
 func TestHandlerServesEveryMetric(t *testing.T) {
@@ -30,7 +31,7 @@ func TestHandlerServesEveryMetric(t *testing.T) {
 	engine.Use(m.GinMiddleware())
 	engine.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/", nil))
 	m.ObserveJobRun("generate_photos", "completed", time.Second)
-	m.CounterCall("generations", true)
+	usage.NewMetrics(m.Registry()).Consumed("generations", true)
 
 	body := scrape(t, m.Handler())
 
@@ -108,6 +109,7 @@ func TestConcurrentUseAndScrape(t *testing.T) {
 		return map[string]int{"available": 1}, 0, nil
 	})
 	h := m.Handler()
+	um := usage.NewMetrics(m.Registry())
 
 	var wg sync.WaitGroup
 	for range 4 {
@@ -117,7 +119,7 @@ func TestConcurrentUseAndScrape(t *testing.T) {
 				m.PredictionFinished("succeeded")
 				m.ObserveJobRun("generate", "completed", time.Millisecond)
 				m.ObserveProviderCall("get", time.Millisecond, nil)
-				m.CounterCall("generations", true)
+				um.Consumed("generations", true)
 				m.PhotosAppended(1)
 				m.SetPredictionCost(0.003)
 			}

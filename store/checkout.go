@@ -4,6 +4,8 @@ import (
 	"context"
 
 	"github.com/google/uuid"
+
+	"photogen/generation"
 )
 
 // EventOutcome says what a Stripe event did, as kept in the webhook inbox.
@@ -44,7 +46,7 @@ func (s *Store) RecordStripeEvent(ctx context.Context, ev StripeEvent) (bool, er
 // intent are kept) and moves a generation awaiting payment to queued. It locks the
 // subscriber's row until the transaction ends and returns the subscriber as updated, or
 // ErrNotFound. paymentIntent may be empty.
-func (s *Store) MarkPaid(ctx context.Context, id uuid.UUID, paymentIntent string) (*Subscriber, error) {
+func (s *Store) MarkPaid(ctx context.Context, id uuid.UUID, paymentIntent string) (*generation.Subscriber, error) {
 	q := `UPDATE subscribers
 		SET paid_at = coalesce(paid_at, now()),
 		    stripe_payment_intent = coalesce(stripe_payment_intent, nullif($2, '')),
@@ -62,7 +64,7 @@ func (s *Store) MarkPaid(ctx context.Context, id uuid.UUID, paymentIntent string
 // share lock on the row, so this waits for those under way, and they are in the ledger
 // when it returns). A completed generation is left completed. It returns the subscriber
 // as it now is, or ErrNotFound.
-func (s *Store) Refund(ctx context.Context, id uuid.UUID) (*Subscriber, error) {
+func (s *Store) Refund(ctx context.Context, id uuid.UUID) (*generation.Subscriber, error) {
 	q := `UPDATE subscribers
 		SET generation_status = CASE WHEN generation_status IN ('queued', 'generating', 'failed')
 		                             THEN 'refunded' ELSE generation_status END,

@@ -4,12 +4,14 @@ import (
 	"context"
 
 	"github.com/google/uuid"
+
+	"photogen/generation"
 )
 
 // LockSubscriber returns the subscriber with id and locks its row until the transaction
 // ends, so that a decision taken on what it returns cannot race with the worker's append.
 // It gives ErrNotFound for an unknown id. Use it inside WithTx.
-func (s *Store) LockSubscriber(ctx context.Context, id uuid.UUID) (*Subscriber, error) {
+func (s *Store) LockSubscriber(ctx context.Context, id uuid.UUID) (*generation.Subscriber, error) {
 	q := `SELECT ` + subscriberColumns + ` FROM subscribers WHERE id = $1 FOR UPDATE`
 	sub, err := scanSubscriber(s.db.QueryRow(ctx, q, id))
 	return sub, translate("lock subscriber", err)
@@ -19,8 +21,8 @@ func (s *Store) LockSubscriber(ctx context.Context, id uuid.UUID) (*Subscriber, 
 // on its row until the transaction ends: the worker takes it around each prediction
 // creation so that a refund, which updates the row, waits for creations under way and
 // is seen by every later one.
-func (s *Store) ShareLockSubscriber(ctx context.Context, id uuid.UUID) (GenerationStatus, error) {
-	var st GenerationStatus
+func (s *Store) ShareLockSubscriber(ctx context.Context, id uuid.UUID) (generation.Status, error) {
+	var st generation.Status
 	err := s.db.QueryRow(ctx, `SELECT generation_status FROM subscribers WHERE id = $1 FOR SHARE`, id).Scan(&st)
 	return st, translate("share-lock subscriber", err)
 }
@@ -28,7 +30,7 @@ func (s *Store) ShareLockSubscriber(ctx context.Context, id uuid.UUID) (Generati
 // RequeueGeneration moves a failed generation back to queued and clears its error, so
 // that a new job continues it from the ledger. Other states are left as they are. It
 // returns the subscriber as it now is, or ErrNotFound.
-func (s *Store) RequeueGeneration(ctx context.Context, id uuid.UUID) (*Subscriber, error) {
+func (s *Store) RequeueGeneration(ctx context.Context, id uuid.UUID) (*generation.Subscriber, error) {
 	q := `UPDATE subscribers
 		SET generation_status = CASE WHEN generation_status = 'failed' THEN 'queued' ELSE generation_status END,
 		    generation_error = CASE WHEN generation_status = 'failed' THEN NULL ELSE generation_error END,
@@ -42,7 +44,7 @@ func (s *Store) RequeueGeneration(ctx context.Context, id uuid.UUID) (*Subscribe
 // StartGeneration marks a queued generation as generating and returns the subscriber.
 // A generation in any other state is returned unchanged: the worker reads its Status to
 // know whether there is anything to do. Unknown ids give ErrNotFound.
-func (s *Store) StartGeneration(ctx context.Context, id uuid.UUID) (*Subscriber, error) {
+func (s *Store) StartGeneration(ctx context.Context, id uuid.UUID) (*generation.Subscriber, error) {
 	q := `UPDATE subscribers
 		SET generation_status = CASE WHEN generation_status = 'queued' THEN 'generating' ELSE generation_status END,
 		    updated_at = CASE WHEN generation_status = 'queued' THEN now() ELSE updated_at END

@@ -5,30 +5,9 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"photogen/generation"
 )
-
-// PredictionStatus mirrors the provider's status values.
-type PredictionStatus string
-
-// The prediction states. Creating is an intent written before the create call;
-// abandoned an intent proven never created. Starting and processing are in flight; the
-// rest are final.
-const (
-	PredictionCreating  PredictionStatus = "creating"
-	PredictionAbandoned PredictionStatus = "abandoned"
-
-	PredictionStarting   PredictionStatus = "starting"
-	PredictionProcessing PredictionStatus = "processing"
-	PredictionSucceeded  PredictionStatus = "succeeded"
-	PredictionFailed     PredictionStatus = "failed"
-	PredictionCanceled   PredictionStatus = "canceled"
-	PredictionAborted    PredictionStatus = "aborted"
-)
-
-// Terminal reports whether a provider's status is final.
-func (p PredictionStatus) Terminal() bool {
-	return p != PredictionStarting && p != PredictionProcessing && p != PredictionCreating
-}
 
 // AddIntent writes, before the create call, the intent to create a prediction with seed
 // in its input, and returns the ledger row's id. It commits on its own: if the process
@@ -41,7 +20,7 @@ func (s *Store) AddIntent(ctx context.Context, subscriberID uuid.UUID, seed int6
 }
 
 // ResolveIntent completes an intent with the prediction the provider created.
-func (s *Store) ResolveIntent(ctx context.Context, intentID int64, providerID string, status PredictionStatus) error {
+func (s *Store) ResolveIntent(ctx context.Context, intentID int64, providerID string, status generation.PredictionStatus) error {
 	const q = `UPDATE predictions SET provider_id = $2, status = $3, updated_at = now()
 		WHERE id = $1 AND status = 'creating'`
 	_, err := s.db.Exec(ctx, q, intentID, providerID, status)
@@ -58,7 +37,7 @@ func (s *Store) AbandonIntent(ctx context.Context, intentID int64, reason string
 
 // RecordPrediction adds a prediction just created at the provider to the ledger. A
 // second record of the same provider id changes nothing.
-func (s *Store) RecordPrediction(ctx context.Context, subscriberID uuid.UUID, providerID string, status PredictionStatus) error {
+func (s *Store) RecordPrediction(ctx context.Context, subscriberID uuid.UUID, providerID string, status generation.PredictionStatus) error {
 	const q = `INSERT INTO predictions (subscriber_id, provider_id, status) VALUES ($1, $2, $3)
 		ON CONFLICT (provider_id) DO NOTHING`
 	_, err := s.db.Exec(ctx, q, subscriberID, providerID, status)
@@ -68,7 +47,7 @@ func (s *Store) RecordPrediction(ctx context.Context, subscriberID uuid.UUID, pr
 // FinishPrediction records a prediction's final status: for a success, the URL of the
 // photo in our storage and the provider's own output URL (kept for audit); otherwise
 // the error text. A prediction already final is left as it is.
-func (s *Store) FinishPrediction(ctx context.Context, providerID string, status PredictionStatus, outputURL, providerURL, errText *string) error {
+func (s *Store) FinishPrediction(ctx context.Context, providerID string, status generation.PredictionStatus, outputURL, providerURL, errText *string) error {
 	const q = `UPDATE predictions
 		SET status = $2, output_url = $3, provider_output_url = $4, error = $5, completed_at = now(), updated_at = now()
 		WHERE provider_id = $1 AND status IN ('starting', 'processing')`
@@ -115,7 +94,7 @@ type AppendResult struct {
 	Appended     int // photos added by this call
 	Photos       int
 	TargetPhotos int
-	Status       GenerationStatus
+	Status       generation.Status
 }
 
 // appendSucceeded is the one statement that moves photos from the ledger to the

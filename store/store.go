@@ -29,6 +29,7 @@ type DBTX interface {
 type Store struct {
 	pool *pgxpool.Pool
 	db   DBTX
+	tx   pgx.Tx // set inside WithTx
 }
 
 // New returns a Store that runs each statement on pool.
@@ -39,13 +40,16 @@ func New(pool *pgxpool.Pool) *Store {
 // Pool returns the pool the store was built on.
 func (s *Store) Pool() *pgxpool.Pool { return s.pool }
 
-// WithTx runs fn in one transaction, with a Store bound to it and the raw pgx.Tx (for
-// River's InsertTx). It commits when fn returns nil and rolls back otherwise.
-func (s *Store) WithTx(ctx context.Context, fn func(tx *Store, raw pgx.Tx) error) error {
+// WithTx runs fn in one transaction, with a Store bound to it (its Tx method gives the
+// pgx.Tx, for River's InsertTx). It commits when fn returns nil and rolls back otherwise.
+func (s *Store) WithTx(ctx context.Context, fn func(tx *Store) error) error {
 	return pgx.BeginFunc(ctx, s.pool, func(raw pgx.Tx) error {
-		return fn(&Store{pool: s.pool, db: raw}, raw)
+		return fn(&Store{pool: s.pool, db: raw, tx: raw})
 	})
 }
+
+// Tx returns the transaction a Store from WithTx is bound to, and nil for the pool's.
+func (s *Store) Tx() pgx.Tx { return s.tx }
 
 // translate maps driver errors to the store's own: no rows to ErrNotFound and unique
 // violations to ErrConflict, wrapped with what was being done.

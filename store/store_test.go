@@ -15,6 +15,8 @@ import (
 
 	"photogen/internal/testdb"
 	"photogen/store"
+
+	"photogen/generation"
 )
 
 func TestMain(m *testing.M) { os.Exit(testdb.Main(m)) }
@@ -41,8 +43,8 @@ func succeed(t *testing.T, s *store.Store, sub uuid.UUID, n int) []string {
 	for range n {
 		pid := uuid.NewString()
 		url := "https://files.example/" + pid + ".png"
-		require.NoError(t, s.RecordPrediction(ctx, sub, pid, store.PredictionStarting))
-		require.NoError(t, s.FinishPrediction(ctx, pid, store.PredictionSucceeded, &url, &url, nil))
+		require.NoError(t, s.RecordPrediction(ctx, sub, pid, generation.PredictionStarting))
+		require.NoError(t, s.FinishPrediction(ctx, pid, generation.PredictionSucceeded, &url, &url, nil))
 		urls = append(urls, url)
 	}
 	return urls
@@ -86,7 +88,7 @@ func TestAppendSucceededIsCappedAndIdempotent(t *testing.T) {
 	first := succeed(t, s, id, 5)
 	r, err := s.AppendSucceeded(ctx, id)
 	require.NoError(t, err)
-	require.Equal(t, store.AppendResult{Appended: 5, Photos: 5, TargetPhotos: 7, Status: store.StatusQueued}, r)
+	require.Equal(t, store.AppendResult{Appended: 5, Photos: 5, TargetPhotos: 7, Status: generation.StatusQueued}, r)
 
 	r, err = s.AppendSucceeded(ctx, id)
 	require.NoError(t, err)
@@ -97,7 +99,7 @@ func TestAppendSucceededIsCappedAndIdempotent(t *testing.T) {
 	second := succeed(t, s, id, 5)
 	r, err = s.AppendSucceeded(ctx, id)
 	require.NoError(t, err)
-	require.Equal(t, store.AppendResult{Appended: 2, Photos: 7, TargetPhotos: 7, Status: store.StatusCompleted}, r)
+	require.Equal(t, store.AppendResult{Appended: 2, Photos: 7, TargetPhotos: 7, Status: generation.StatusCompleted}, r)
 
 	sub, err := s.SubscriberByID(ctx, id)
 	require.NoError(t, err)

@@ -2,38 +2,11 @@ package store
 
 import (
 	"context"
-	"time"
 
 	"github.com/google/uuid"
+
+	"photogen/generation"
 )
-
-// GenerationStatus is where a subscriber's photos are; see docs/architecture.md for
-// the transitions.
-type GenerationStatus string
-
-// The generation states, as stored in subscribers.generation_status.
-const (
-	StatusAwaitingPayment GenerationStatus = "awaiting_payment"
-	StatusQueued          GenerationStatus = "queued"
-	StatusGenerating      GenerationStatus = "generating"
-	StatusCompleted       GenerationStatus = "completed"
-	StatusFailed          GenerationStatus = "failed"
-	StatusRefunded        GenerationStatus = "refunded"
-)
-
-// Subscriber is one paying (or about to pay) customer and their photos.
-type Subscriber struct {
-	ID           uuid.UUID
-	Email        string
-	Prompt       string
-	TargetPhotos int
-	PhotoURLs    []string
-	Status       GenerationStatus
-	Error        *string
-	PaidAt       *time.Time
-	GeneratedAt  *time.Time
-	UpdatedAt    time.Time
-}
 
 // subscriberColumns is the select list scanSubscriber reads, in order.
 const subscriberColumns = `id, email, strategy->>'prompt', target_photos, photo_urls, generation_status,
@@ -41,8 +14,8 @@ const subscriberColumns = `id, email, strategy->>'prompt', target_photos, photo_
 
 type row interface{ Scan(dest ...any) error }
 
-func scanSubscriber(r row) (*Subscriber, error) {
-	var s Subscriber
+func scanSubscriber(r row) (*generation.Subscriber, error) {
+	var s generation.Subscriber
 	err := r.Scan(&s.ID, &s.Email, &s.Prompt, &s.TargetPhotos, &s.PhotoURLs, &s.Status,
 		&s.Error, &s.PaidAt, &s.GeneratedAt, &s.UpdatedAt)
 	if err != nil {
@@ -71,14 +44,14 @@ func (s *Store) CreateSubscriber(ctx context.Context, n NewSubscriber) (uuid.UUI
 
 // SubscriberByTokenHash returns the subscriber whose access token hashes to hash, or
 // ErrNotFound. It is the status endpoint's one query, served by a unique index.
-func (s *Store) SubscriberByTokenHash(ctx context.Context, hash []byte) (*Subscriber, error) {
+func (s *Store) SubscriberByTokenHash(ctx context.Context, hash []byte) (*generation.Subscriber, error) {
 	q := `SELECT ` + subscriberColumns + ` FROM subscribers WHERE access_token_hash = $1`
 	sub, err := scanSubscriber(s.db.QueryRow(ctx, q, hash))
 	return sub, translate("subscriber by token", err)
 }
 
 // SubscriberByID returns the subscriber with id, or ErrNotFound.
-func (s *Store) SubscriberByID(ctx context.Context, id uuid.UUID) (*Subscriber, error) {
+func (s *Store) SubscriberByID(ctx context.Context, id uuid.UUID) (*generation.Subscriber, error) {
 	q := `SELECT ` + subscriberColumns + ` FROM subscribers WHERE id = $1`
 	sub, err := scanSubscriber(s.db.QueryRow(ctx, q, id))
 	return sub, translate("subscriber by id", err)
@@ -86,14 +59,14 @@ func (s *Store) SubscriberByID(ctx context.Context, id uuid.UUID) (*Subscriber, 
 
 // SubscriberByPaymentIntent returns the subscriber whose checkout was paid with the
 // Stripe payment intent pi, or ErrNotFound.
-func (s *Store) SubscriberByPaymentIntent(ctx context.Context, pi string) (*Subscriber, error) {
+func (s *Store) SubscriberByPaymentIntent(ctx context.Context, pi string) (*generation.Subscriber, error) {
 	q := `SELECT ` + subscriberColumns + ` FROM subscribers WHERE stripe_payment_intent = $1`
 	sub, err := scanSubscriber(s.db.QueryRow(ctx, q, pi))
 	return sub, translate("subscriber by payment intent", err)
 }
 
 // SubscriberByEmail returns the subscriber with email, compared without case, or ErrNotFound.
-func (s *Store) SubscriberByEmail(ctx context.Context, email string) (*Subscriber, error) {
+func (s *Store) SubscriberByEmail(ctx context.Context, email string) (*generation.Subscriber, error) {
 	q := `SELECT ` + subscriberColumns + ` FROM subscribers WHERE lower(email) = lower($1)`
 	sub, err := scanSubscriber(s.db.QueryRow(ctx, q, email))
 	return sub, translate("subscriber by email", err)

@@ -28,12 +28,12 @@ func (s *Store) ConsumeUsage(ctx context.Context, user uuid.UUID, counter string
 	return u, translate("consume usage "+counter, err)
 }
 
-// UsageFor returns the user's count in the current month for each counter that has a
-// row; counters never used, or last used in an earlier month, are absent (zero).
-func (s *Store) UsageFor(ctx context.Context, user uuid.UUID) (map[string]int, error) {
-	const q = `SELECT counter, used FROM usage_counters
-		WHERE user_id = $1 AND period_start >= date_trunc('month', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'`
-	rows, err := s.db.Query(ctx, q, user)
+// UsageFor returns the user's count in the period that began at periodStart for each
+// counter that has a row; counters never used, or last used in an earlier period, are
+// absent (zero).
+func (s *Store) UsageFor(ctx context.Context, user uuid.UUID, periodStart time.Time) (map[string]int, error) {
+	const q = `SELECT counter, used FROM usage_counters WHERE user_id = $1 AND period_start >= $2`
+	rows, err := s.db.Query(ctx, q, user, periodStart)
 	if err != nil {
 		return nil, translate("usage", err)
 	}

@@ -12,6 +12,7 @@ import (
 
 	"photogen/internal/testdb"
 	"photogen/store"
+	"photogen/usage"
 )
 
 func TestIncrementResumeCounterKeepsTheSeedContract(t *testing.T) {
@@ -90,7 +91,7 @@ func TestConsumeUsageFirstUseIsRaceFree(t *testing.T) {
 	}
 	wg.Wait()
 	require.Equal(t, int32(3), accepted.Load())
-	used, err := s.UsageFor(ctx, user)
+	used, err := s.UsageFor(ctx, user, usage.PeriodStart(time.Now()))
 	require.NoError(t, err)
 	require.Equal(t, map[string]int{"resumes": 3}, used)
 }

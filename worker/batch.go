@@ -1,3 +1,5 @@
+// This file runs one batch of predictions: create, await, record, keep the photo.
+
 package worker
 
 import (
@@ -9,16 +11,18 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 
-	"photogen/storage"
+	"photogen/photos"
+	"photogen/provider"
 	"photogen/store"
+
+	"photogen/generation"
 )
 
 // runBatch creates n new predictions and waits, in parallel, on them and on the
 // in-flight ones a previous attempt left, recording every outcome in the ledger. It
 // returns the most telling error of the batch (permanent, then rate limit, then any).
-func (w *GenerateWorker) runBatch(ctx context.Context, sub *store.Subscriber, inFlight []string, n int) error {
+func (w *GenerateWorker) runBatch(ctx context.Context, sub *generation.Subscriber, inFlight []string, n int) error {
 	errs := make([]error, n+len(inFlight))
 	var wg sync.WaitGroup
 	for i, id := range inFlight {
@@ -37,7 +41,7 @@ var errStopped = errors.New("generation stopped")
 // createAndAwait creates one prediction and waits for it. Provider throttling with a
 // short Retry-After and transient faults are retried in place (a failed create cost
 // nothing); a long Retry-After becomes a snooze of the whole job.
-func (w *GenerateWorker) createAndAwait(ctx context.Context, sub *store.Subscriber) error {
+func (w *GenerateWorker) createAndAwait(ctx context.Context, sub *generation.Subscriber) error {
 	for attempt := 0; ; attempt++ {
 		p, err := w.createRecorded(ctx, sub)
 		if err == nil {
@@ -49,12 +53,12 @@ func (w *GenerateWorker) createAndAwait(ctx context.Context, sub *store.Subscrib
 		if errors.Is(err, errStopped) {
 			return nil
 		}
-		wait, limited := rateLimited(err)
+		wait, limited := provider.RateLimited(err)
 		switch {
 		case limited && wait > maxInProcessWait:
 			return &snoozeError{wait: wait}
 		case limited && attempt < 8:
-		case !limited && !permanent(err) && ctx.Err() == nil && attempt < 4:
+		case !limited && !provider.Permanent(err) && ctx.Err() == nil && attempt < 4:
 			wait = time.Duration(200<<attempt) * time.Millisecond
 		default:
 			return err
@@ -73,52 +77,52 @@ func (w *GenerateWorker) createAndAwait(ctx context.Context, sub *store.Subscrib
 // starts: errStopped). A refused create abandons the intent; an answer that may have
 // been lost (network, 5xx, the database failing) is reconciled at once through Find, so
 // a prediction that exists is adopted rather than paid for again.
-func (w *GenerateWorker) createRecorded(ctx context.Context, sub *store.Subscriber) (Prediction, error) {
+func (w *GenerateWorker) createRecorded(ctx context.Context, sub *generation.Subscriber) (provider.Prediction, error) {
 	seed := rand.Int64N(1<<31-1) + 1
 	intent, err := w.store.AddIntent(ctx, sub.ID, seed)
 	if err != nil {
-		return Prediction{}, err
+		return provider.Prediction{}, err
 	}
 	started := time.Now()
-	var p Prediction
-	err = w.store.WithTx(ctx, func(tx *store.Store, _ pgx.Tx) error {
+	var p provider.Prediction
+	err = w.store.WithTx(ctx, func(tx *store.Store) error {
 		status, err := tx.ShareLockSubscriber(ctx, sub.ID)
 		if err != nil {
 			return err
 		}
-		if status != store.StatusGenerating {
+		if status != generation.StatusGenerating {
 			return errStopped
 		}
 		if p, err = w.provider.Create(ctx, sub.Prompt, seed); err != nil {
 			return err
 		}
-		return tx.ResolveIntent(ctx, intent, p.ID, store.PredictionStarting)
+		return tx.ResolveIntent(ctx, intent, p.ID, generation.PredictionStarting)
 	})
-	var pe *ProviderError
+	var pe *provider.Error
 	switch {
 	case err == nil:
 		return p, nil
 	case errors.Is(err, errStopped), errors.As(err, &pe) && pe.Status < 500:
 		// Nothing was created: a refusal, or the generation stopped before the call.
 		if aerr := w.store.AbandonIntent(ctx, intent, err.Error()); aerr != nil {
-			return Prediction{}, errors.Join(err, aerr)
+			return provider.Prediction{}, errors.Join(err, aerr)
 		}
-		return Prediction{}, err
+		return provider.Prediction{}, err
 	}
 	found, rerr := w.reconcile(ctx, sub, store.Intent{ID: intent, Seed: seed, CreatedAt: started})
 	if rerr != nil {
-		return Prediction{}, errors.Join(err, rerr)
+		return provider.Prediction{}, errors.Join(err, rerr)
 	}
 	if found != nil {
 		return *found, nil
 	}
-	return Prediction{}, err
+	return provider.Prediction{}, err
 }
 
 // reconcile settles an intent whose create answer never reached the ledger: the
 // prediction the provider has with its seed is adopted, and when there is none the
 // intent is abandoned. It returns the adopted prediction, or nil.
-func (w *GenerateWorker) reconcile(ctx context.Context, sub *store.Subscriber, in store.Intent) (*Prediction, error) {
+func (w *GenerateWorker) reconcile(ctx context.Context, sub *generation.Subscriber, in store.Intent) (*provider.Prediction, error) {
 	// A minute of margin for the clocks of the database and the provider.
 	p, found, err := w.provider.Find(ctx, in.Seed, sub.Prompt, in.CreatedAt.Add(-time.Minute))
 	if err != nil {
@@ -129,7 +133,7 @@ func (w *GenerateWorker) reconcile(ctx context.Context, sub *store.Subscriber, i
 	}
 	w.logger.InfoContext(ctx, "adopted a prediction whose create answer was lost",
 		"subscriber_id", sub.ID, "prediction_id", p.ID)
-	if err := w.store.ResolveIntent(ctx, in.ID, p.ID, store.PredictionStarting); err != nil {
+	if err := w.store.ResolveIntent(ctx, in.ID, p.ID, generation.PredictionStarting); err != nil {
 		return nil, err
 	}
 	return &p, nil
@@ -149,8 +153,8 @@ func (w *GenerateWorker) cancelInFlight(ctx context.Context, id uuid.UUID) error
 			continue
 		}
 		reason := "cancelled: generation stopped"
-		w.obs.PredictionFinished(string(store.PredictionCanceled))
-		errs = append(errs, w.store.FinishPrediction(ctx, pid, store.PredictionCanceled, nil, nil, &reason))
+		w.obs.PredictionFinished(string(generation.PredictionCanceled))
+		errs = append(errs, w.store.FinishPrediction(ctx, pid, generation.PredictionCanceled, nil, nil, &reason))
 	}
 	return errors.Join(errs...)
 }
@@ -170,7 +174,7 @@ func (w *GenerateWorker) await(ctx context.Context, id string) error {
 		}
 		p, err := w.provider.Get(ctx, id)
 		switch {
-		case err != nil && permanent(err):
+		case err != nil && provider.Permanent(err):
 			return err
 		case err == nil && p.Status.Terminal():
 			return w.finish(ctx, p)
@@ -180,8 +184,8 @@ func (w *GenerateWorker) await(ctx context.Context, id string) error {
 				return err
 			}
 			reason := fmt.Sprintf("not finished after %s; cancelled", w.cfg.PredictionTimeout)
-			w.obs.PredictionFinished(string(store.PredictionCanceled))
-			return w.store.FinishPrediction(ctx, id, store.PredictionCanceled, nil, nil, &reason)
+			w.obs.PredictionFinished(string(generation.PredictionCanceled))
+			return w.store.FinishPrediction(ctx, id, generation.PredictionCanceled, nil, nil, &reason)
 		}
 	}
 }
@@ -191,9 +195,9 @@ func (w *GenerateWorker) await(ctx context.Context, id string) error {
 // replaced), as does a success without an image (the provider's safety filter can drop
 // it). A storage fault that retrying may cure is returned, and the prediction stays in
 // flight in the ledger for the next attempt.
-func (w *GenerateWorker) finish(ctx context.Context, p Prediction) error {
+func (w *GenerateWorker) finish(ctx context.Context, p provider.Prediction) error {
 	w.obs.PredictionFinished(string(p.Status))
-	if p.Status != store.PredictionSucceeded {
+	if p.Status != generation.PredictionSucceeded {
 		reason := p.Error
 		if reason == "" {
 			reason = "prediction " + string(p.Status)
@@ -202,27 +206,27 @@ func (w *GenerateWorker) finish(ctx context.Context, p Prediction) error {
 	}
 	if len(p.OutputURLs) == 0 {
 		reason := "succeeded without an image"
-		return w.store.FinishPrediction(ctx, p.ID, store.PredictionFailed, nil, nil, &reason)
+		return w.store.FinishPrediction(ctx, p.ID, generation.PredictionFailed, nil, nil, &reason)
 	}
 	providerURL := p.OutputURLs[0]
 	ours, err := w.keeper.Keep(ctx, p.ID, providerURL)
-	if errors.Is(err, storage.ErrGone) || errors.Is(err, storage.ErrNotImage) || errors.Is(err, storage.ErrTooLarge) {
+	if errors.Is(err, photos.ErrGone) || errors.Is(err, photos.ErrNotImage) || errors.Is(err, photos.ErrTooLarge) {
 		reason := "output unusable: " + err.Error()
-		return w.store.FinishPrediction(ctx, p.ID, store.PredictionFailed, nil, &providerURL, &reason)
+		return w.store.FinishPrediction(ctx, p.ID, generation.PredictionFailed, nil, &providerURL, &reason)
 	}
 	if err != nil {
 		return err
 	}
-	return w.store.FinishPrediction(ctx, p.ID, store.PredictionSucceeded, &ours, &providerURL, nil)
+	return w.store.FinishPrediction(ctx, p.ID, generation.PredictionSucceeded, &ours, &providerURL, nil)
 }
 
 func worst(errs []error) error {
 	var limited, other error
 	for _, err := range errs {
 		var snooze *snoozeError
-		switch _, rl := rateLimited(err); {
+		switch _, rl := provider.RateLimited(err); {
 		case err == nil:
-		case permanent(err):
+		case provider.Permanent(err):
 			return err
 		case errors.As(err, &snooze) && limited == nil:
 			limited = err

@@ -1,8 +1,11 @@
+// This file builds the River client that works photogen's jobs.
+
 package worker
 
 import (
 	"fmt"
 	"log/slog"
+	"photogen/usage"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -22,14 +25,14 @@ func NewClient(pool *pgxpool.Pool, gw *GenerateWorker, logger *slog.Logger) (*ri
 	if err := river.AddWorkerSafely(workers, &CancelWorker{gen: gw}); err != nil {
 		return nil, fmt.Errorf("register cancel worker: %w", err)
 	}
-	if err := river.AddWorkerSafely(workers, NewCleanupWorker(gw.store)); err != nil {
+	if err := river.AddWorkerSafely(workers, usage.NewCleanupWorker(gw.store)); err != nil {
 		return nil, fmt.Errorf("register cleanup worker: %w", err)
 	}
 	cfg := gw.cfg
 	client, err := river.NewClient(riverpgxv5.New(pool), &river.Config{
 		Queues:               map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.Concurrency}},
 		Workers:              workers,
-		PeriodicJobs:         []*river.PeriodicJob{cleanupJob()},
+		PeriodicJobs:         []*river.PeriodicJob{usage.CleanupJob()},
 		JobTimeout:           cfg.JobTimeout,
 		RescueStuckJobsAfter: cfg.RescueAfter,
 		// After SoftStop, running jobs are cancelled; River puts them back in the queue

@@ -1,3 +1,5 @@
+// This file holds the worker's settings, their defaults and their checks.
+
 package worker
 
 import (
@@ -53,25 +55,24 @@ func (c Config) WithDefaults() Config {
 	return c
 }
 
-// Validate reports the first setting that cannot work.
+// Validate reports every setting that cannot work, naming the variable that sets it.
 func (c Config) Validate() error {
-	switch {
-	case c.BatchSize < 1 || c.BatchSize > 100:
-		return fmt.Errorf("batch size %d: want 1..100", c.BatchSize)
-	case c.PredictionBudget < 0:
-		return errors.New("prediction budget must not be negative")
-	case c.Concurrency < 1:
-		return fmt.Errorf("concurrency %d: want at least 1", c.Concurrency)
-	case c.PollInterval < time.Millisecond:
-		return fmt.Errorf("poll interval %s: want at least 1ms", c.PollInterval)
-	case c.JobTimeout < time.Second:
-		return fmt.Errorf("job timeout %s: want at least 1s", c.JobTimeout)
-	case c.PerMinute < -1:
-		return fmt.Errorf("predictions per minute %d: want -1 (no limit) or more", c.PerMinute)
-	case c.RescueAfter <= c.JobTimeout:
-		return fmt.Errorf("rescue after %s must exceed the job timeout %s", c.RescueAfter, c.JobTimeout)
+	var errs []error
+	check := func(bad bool, format string, args ...any) {
+		if bad {
+			errs = append(errs, fmt.Errorf(format, args...))
+		}
 	}
-	return nil
+	check(c.BatchSize < 1 || c.BatchSize > 100, "PHOTO_BATCH_SIZE %d: want 1..100", c.BatchSize)
+	check(c.PredictionBudget < 0, "PREDICTION_BUDGET %d: must not be negative", c.PredictionBudget)
+	check(c.Concurrency < 1, "WORKER_CONCURRENCY %d: want at least 1", c.Concurrency)
+	check(c.PollInterval < time.Millisecond, "REPLICATE_POLL_INTERVAL %s: want at least 1ms", c.PollInterval)
+	check(c.JobTimeout < time.Second, "JOB_TIMEOUT %s: want at least 1s", c.JobTimeout)
+	check(c.PerMinute < -1, "PREDICTIONS_PER_MINUTE %d: want -1 (no limit) or more", c.PerMinute)
+	check(c.RescueAfter <= c.JobTimeout, "RESCUE_STUCK_JOBS_AFTER %s must exceed the job timeout %s", c.RescueAfter, c.JobTimeout)
+	check(c.FetchPollInterval < time.Millisecond, "RIVER_FETCH_POLL_INTERVAL %s: want at least 1ms", c.FetchPollInterval)
+	check(c.SoftStop < 0, "SHUTDOWN_SOFT_TIMEOUT %s: must not be negative", c.SoftStop)
+	return errors.Join(errs...)
 }
 
 // budget returns the subscriber's prediction budget for a target.

@@ -1,3 +1,8 @@
+// Package worker works photogen's River jobs: the generation job (batches of
+// predictions through a Provider, recorded in the ledger, kept in the photo bucket and
+// appended with the capped statement) and the job that cancels a stopped generation's
+// predictions. NewClient builds the River client that runs them, with the usage
+// counters' periodic cleanup.
 package worker
 
 import (
@@ -7,85 +12,65 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/rivertype"
 
+	"photogen/photos"
+	"photogen/provider"
 	"photogen/store"
-)
 
-// MaxAttempts is how many times a generation job runs before its generation fails.
-// Snoozes for rate limits do not count.
-const MaxAttempts = 10
+	"photogen/generation"
+)
 
 // maxInProcessWait is the longest a job waits in place for the provider's or the
 // fleet's rate limit; longer waits snooze the job and free the worker slot.
 const maxInProcessWait = 30 * time.Second
 
-// GenerateArgs is the one job kind: make a subscriber's photos until they have the target.
-type GenerateArgs struct {
-	SubscriberID uuid.UUID `json:"subscriber_id" river:"unique"`
-}
-
-// Kind is the job's stable name in river_job.
-func (GenerateArgs) Kind() string { return "generate_photos" }
-
-// InsertOpts makes the job unique per subscriber while it is waiting or running, and
-// only then: a completed, cancelled or discarded job does not block a later one, because
-// the subscriber's row, not the job, says whether photos are still owed.
-func (GenerateArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{
-		MaxAttempts: MaxAttempts,
-		UniqueOpts: river.UniqueOpts{
-			ByArgs: true,
-			ByState: []rivertype.JobState{
-				rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRunning,
-				rivertype.JobStateRetryable, rivertype.JobStateScheduled,
-			},
-		},
-	}
-}
-
-// GenerateWorker works GenerateArgs: batches of predictions, recorded in the ledger,
+// GenerateWorker works generation.GenerateArgs: batches of predictions, recorded in the ledger,
 // appended with the capped statement, until the target is reached.
 type GenerateWorker struct {
-	river.WorkerDefaults[GenerateArgs]
+	river.WorkerDefaults[generation.GenerateArgs]
 	store    *store.Store
 	provider Provider
-	keeper   *Keeper
+	keeper   *photos.Keeper
 	cfg      Config
 	logger   *slog.Logger
 	obs      Observer
 }
 
 // NewGenerateWorker returns a worker that makes photos with p and keeps them with k;
-// cfg is completed with its defaults. Call Observe to record metrics.
-func NewGenerateWorker(s *store.Store, p Provider, k *Keeper, cfg Config, logger *slog.Logger) *GenerateWorker {
-	return &GenerateWorker{store: s, provider: p, keeper: k, cfg: cfg.WithDefaults(), logger: logger, obs: NopObserver{}}
+// cfg is completed with its defaults, and its errors returned. Call Observe to record
+// metrics.
+func NewGenerateWorker(s *store.Store, p Provider, k *photos.Keeper, cfg Config, logger *slog.Logger) (*GenerateWorker, error) {
+	cfg = cfg.WithDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return &GenerateWorker{store: s, provider: p, keeper: k, cfg: cfg, logger: logger, obs: NopObserver{}}, nil
 }
 
-// Observe sends the worker's job runs, provider calls, predictions and photos to obs.
+// Observe sends the worker's job runs, finished predictions and photos to obs.
 // Call it before the worker starts.
 func (w *GenerateWorker) Observe(obs Observer) {
 	w.obs = obs
-	w.provider = observedProvider{Provider: w.provider, obs: obs}
 }
 
 // Timeout is one attempt's limit; the client's RescueAfter is set above it.
-func (w *GenerateWorker) Timeout(*river.Job[GenerateArgs]) time.Duration { return w.cfg.JobTimeout }
+func (w *GenerateWorker) Timeout(*river.Job[generation.GenerateArgs]) time.Duration {
+	return w.cfg.JobTimeout
+}
 
 // Work makes the subscriber's missing photos. Its outcomes: nil when the target is
 // reached or nothing is owed (completed, refunded); JobSnooze when a rate limit asks for
 // a long wait; JobCancel after marking the generation failed (and cancelling what is in
 // flight) when retrying cannot help; the error otherwise, so that River retries with
 // backoff (and, on the last attempt, the generation is marked failed).
-func (w *GenerateWorker) Work(ctx context.Context, job *river.Job[GenerateArgs]) (err error) {
+func (w *GenerateWorker) Work(ctx context.Context, job *river.Job[generation.GenerateArgs]) (err error) {
 	start := time.Now()
 	defer func() { w.obs.ObserveJobRun(job.Kind, jobOutcome(err), time.Since(start)) }()
 	return w.work(ctx, job)
 }
 
-func (w *GenerateWorker) work(ctx context.Context, job *river.Job[GenerateArgs]) error {
+func (w *GenerateWorker) work(ctx context.Context, job *river.Job[generation.GenerateArgs]) error {
 	id := job.Args.SubscriberID
 	log := w.logger.With("subscriber_id", id, "job_id", job.ID, "attempt", job.Attempt)
 	sub, err := w.store.StartGeneration(ctx, id)
@@ -95,7 +80,7 @@ func (w *GenerateWorker) work(ctx context.Context, job *river.Job[GenerateArgs])
 	if err != nil {
 		return err
 	}
-	if sub.Status != store.StatusGenerating {
+	if sub.Status != generation.StatusGenerating {
 		log.InfoContext(ctx, "nothing to generate", "status", sub.Status)
 		return nil
 	}
@@ -115,9 +100,9 @@ func (w *GenerateWorker) work(ctx context.Context, job *river.Job[GenerateArgs])
 		return river.JobSnooze(snooze.wait)
 	}
 	var budget *budgetError
-	if permanent(err) || errors.As(err, &budget) || job.Attempt >= job.MaxAttempts {
+	if provider.Permanent(err) || errors.As(err, &budget) || job.Attempt >= job.MaxAttempts {
 		reason := err.Error()
-		if job.Attempt >= job.MaxAttempts && !permanent(err) && budget == nil {
+		if job.Attempt >= job.MaxAttempts && !provider.Permanent(err) && budget == nil {
 			reason = fmt.Sprintf("gave up after %d attempts: %v", job.Attempt, err)
 		}
 		if _, ferr := w.store.FailGeneration(ctx, id, reason); ferr != nil {
@@ -149,7 +134,7 @@ func (e *snoozeError) Error() string { return fmt.Sprintf("rate limited for %s",
 // ledger holds, wait on predictions still in flight (a previous attempt's included),
 // and create only the remaining gap, within the budget and the fleet's rate limit, so
 // nothing is paid for twice.
-func (w *GenerateWorker) generate(ctx context.Context, log *slog.Logger, sub *store.Subscriber) error {
+func (w *GenerateWorker) generate(ctx context.Context, log *slog.Logger, sub *generation.Subscriber) error {
 	budget := w.cfg.budget(sub.TargetPhotos)
 	for {
 		r, err := w.store.AppendSucceeded(ctx, sub.ID)
@@ -160,7 +145,7 @@ func (w *GenerateWorker) generate(ctx context.Context, log *slog.Logger, sub *st
 			w.obs.PhotosAppended(r.Appended)
 			log.InfoContext(ctx, "photos appended", "appended", r.Appended, "photos", r.Photos, "target", r.TargetPhotos)
 		}
-		if r.Status != store.StatusGenerating {
+		if r.Status != generation.StatusGenerating {
 			log.InfoContext(ctx, "generation finished", "status", r.Status, "photos", r.Photos)
 			return nil
 		}

@@ -17,9 +17,12 @@ import (
 
 	"photogen/internal/fakereplicate"
 	"photogen/internal/testdb"
-	"photogen/storage"
+	"photogen/photos"
+	"photogen/provider"
 	"photogen/store"
 	"photogen/worker"
+
+	"photogen/generation"
 )
 
 func TestMain(m *testing.M) { os.Exit(testdb.Main(m)) }
@@ -28,8 +31,8 @@ type fixture struct {
 	db       *testdb.DB
 	store    *store.Store
 	fake     *fakereplicate.Server
-	provider *worker.Replicate
-	keeper   *worker.Keeper
+	provider *provider.Replicate
+	keeper   *photos.Keeper
 }
 
 func newFixture(t *testing.T, fc fakereplicate.Config, model string) *fixture {
@@ -38,11 +41,11 @@ func newFixture(t *testing.T, fc fakereplicate.Config, model string) *fixture {
 	fake := fakereplicate.New(fc)
 	ts := httptest.NewServer(fake)
 	t.Cleanup(func() { ts.Close(); fake.Close() })
-	p, err := worker.NewReplicate(worker.ReplicateConfig{Token: "t", BaseURL: ts.URL + "/v1", Model: model})
+	p, err := provider.NewReplicate(provider.ReplicateConfig{Token: "t", BaseURL: ts.URL + "/v1", Model: model})
 	require.NoError(t, err)
-	local, err := storage.NewLocal(storage.LocalConfig{Dir: t.TempDir(), BaseURL: "http://photos.example", NameSecret: []byte("0123456789abcdef")})
+	local, err := photos.NewLocal(photos.LocalConfig{Dir: t.TempDir(), BaseURL: "http://photos.example", NameSecret: []byte("0123456789abcdef")})
 	require.NoError(t, err)
-	return &fixture{db: db, store: store.New(db.Pool), fake: fake, provider: p, keeper: &worker.Keeper{Store: local}}
+	return &fixture{db: db, store: store.New(db.Pool), fake: fake, provider: p, keeper: &photos.Keeper{Bucket: local}}
 }
 
 // paidSubscriber creates a subscriber with target photos, paid and queued.
@@ -60,12 +63,13 @@ func (f *fixture) paidSubscriber(t *testing.T, target int) uuid.UUID {
 
 func (f *fixture) work(t *testing.T, cfg worker.Config, id uuid.UUID, attempt int) error {
 	t.Helper()
-	w := worker.NewGenerateWorker(f.store, f.provider, f.keeper, cfg, slog.New(slog.DiscardHandler))
+	w, err := worker.NewGenerateWorker(f.store, f.provider, f.keeper, cfg, slog.New(slog.DiscardHandler))
+	require.NoError(t, err)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	return w.Work(ctx, &river.Job[worker.GenerateArgs]{
-		JobRow: &rivertype.JobRow{ID: 1, Attempt: attempt, MaxAttempts: worker.MaxAttempts},
-		Args:   worker.GenerateArgs{SubscriberID: id},
+	return w.Work(ctx, &river.Job[generation.GenerateArgs]{
+		JobRow: &rivertype.JobRow{ID: 1, Attempt: attempt, MaxAttempts: generation.MaxAttempts},
+		Args:   generation.GenerateArgs{SubscriberID: id},
 	})
 }
 
@@ -79,7 +83,7 @@ func TestFailedPredictionsAreRecordedAndReplaced(t *testing.T) {
 
 	sub, err := f.store.SubscriberByID(context.Background(), id)
 	require.NoError(t, err)
-	require.Equal(t, store.StatusCompleted, sub.Status)
+	require.Equal(t, generation.StatusCompleted, sub.Status)
 	require.Len(t, sub.PhotoURLs, 30)
 	ledger, err := f.store.LedgerFor(context.Background(), id)
 	require.NoError(t, err)
@@ -103,7 +107,7 @@ func TestBudgetExhaustedFailsTheGeneration(t *testing.T) {
 
 	sub, err := f.store.SubscriberByID(context.Background(), id)
 	require.NoError(t, err)
-	require.Equal(t, store.StatusFailed, sub.Status)
+	require.Equal(t, generation.StatusFailed, sub.Status)
 	require.NotNil(t, sub.Error)
 	require.Contains(t, *sub.Error, "prediction budget of 12 exhausted")
 	require.Equal(t, 12, f.fake.Stats().Created, "exactly the budget was spent")
@@ -118,7 +122,7 @@ func TestInFlightPredictionsAreAwaitedNotRecreated(t *testing.T) {
 	for range 3 {
 		p, err := f.provider.Create(ctx, "a heron", 1)
 		require.NoError(t, err)
-		require.NoError(t, f.store.RecordPrediction(ctx, id, p.ID, store.PredictionStarting))
+		require.NoError(t, f.store.RecordPrediction(ctx, id, p.ID, generation.PredictionStarting))
 	}
 	require.NoError(t, f.work(t, fast, id, 2))
 	require.Equal(t, 6, f.fake.Stats().Created, "three re-attached, three new")
@@ -162,7 +166,7 @@ func TestRateLimitSnoozesAndPermanentErrorsFail(t *testing.T) {
 	require.ErrorAs(t, err, &cancel, "a bad token needs a person, not retries")
 	sub, err := bad.store.SubscriberByID(context.Background(), id)
 	require.NoError(t, err)
-	require.Equal(t, store.StatusFailed, sub.Status)
+	require.Equal(t, generation.StatusFailed, sub.Status)
 	require.Contains(t, *sub.Error, "401")
 }
 
@@ -176,13 +180,13 @@ func TestServerErrorsAreRetriedAndTheLastAttemptFails(t *testing.T) {
 	require.False(t, errors.As(err, &cancel), "a 5xx is retried by River")
 	sub, err := f.store.SubscriberByID(context.Background(), id)
 	require.NoError(t, err)
-	require.Equal(t, store.StatusGenerating, sub.Status)
+	require.Equal(t, generation.StatusGenerating, sub.Status)
 
-	err = f.work(t, fast, id, worker.MaxAttempts)
+	err = f.work(t, fast, id, generation.MaxAttempts)
 	require.ErrorAs(t, err, &cancel)
 	sub, err = f.store.SubscriberByID(context.Background(), id)
 	require.NoError(t, err)
-	require.Equal(t, store.StatusFailed, sub.Status)
+	require.Equal(t, generation.StatusFailed, sub.Status)
 	require.Contains(t, *sub.Error, "gave up after 10 attempts")
 }
 
@@ -250,7 +254,7 @@ func TestUnusableOutputsAreNeverAppended(t *testing.T) {
 			sub, err := f.store.SubscriberByID(context.Background(), id)
 			require.NoError(t, err)
 			require.Empty(t, sub.PhotoURLs, "never appended")
-			require.Equal(t, store.StatusFailed, sub.Status)
+			require.Equal(t, generation.StatusFailed, sub.Status)
 			var reasons []string
 			require.NoError(t, f.db.Pool.QueryRow(context.Background(), `SELECT array_agg(error) FROM predictions`).Scan(&reasons))
 			for _, r := range reasons {

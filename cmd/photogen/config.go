@@ -1,139 +1,219 @@
+// This file reads the environment into each package's Config. It writes no default of
+// its own for a package setting (each package's WithDefaults does), collects every
+// error at once, and validates only what the command will use.
+
 package main
 
 import (
+	"cmp"
 	"fmt"
+	"log/slog"
 	"math"
 	"strconv"
+	"strings"
 	"time"
 
 	"photogen/api"
-	"photogen/metrics"
+	"photogen/photos"
+	"photogen/provider"
+	"photogen/usage"
 	"photogen/worker"
 )
 
-// config is everything the serving commands read from the environment.
+// config is everything the commands read from the environment.
 type config struct {
-	DatabaseURL string
-	MaxConns    int32
-	HTTPAddr    string
-	WorkerAddr  string // WORKER_ADDR: the worker's health and metrics listener
-	OperatorTok string // OPERATOR_TOKEN: guards /admin/river/; unset, the admin routes do not exist
-	Dev         bool   // PHOTOGEN_DEV=1: print the banner with the development secret
-	API         api.Config
-	Worker      worker.Config
-	Replicate   worker.ReplicateConfig
-	Photos      photosConfig
-	// PredictionCost is PREDICTION_COST_USD, the estimated price of one prediction.
-	PredictionCost float64
+	DatabaseURL    string     // DATABASE_URL
+	MaxConns       int32      // DATABASE_MAX_CONNS
+	HTTPAddr       string     // HTTP_ADDR: the api's listener
+	WorkerAddr     string     // WORKER_ADDR: the worker's health and metrics listener
+	OperatorToken  string     // OPERATOR_TOKEN: guards /admin/river/; unset, the admin routes do not exist
+	Dev            bool       // PHOTOGEN_DEV=1: print the banner with the development secret
+	LogLevel       slog.Level // LOG_LEVEL
+	API            api.Config
+	Worker         worker.Config
+	Replicate      provider.ReplicateConfig
+	Photos         photos.Config
+	Limits         usage.Limits // USAGE_LIMITS
+	PredictionCost float64      // PREDICTION_COST_USD: the estimated price of one prediction
 }
 
-// loadConfig reads the environment, applies defaults and validates.
-func loadConfig(getenv func(string) string) (config, error) {
-	env := envReader{get: getenv}
+// withDefaults sets the defaults of the command's own settings.
+func (c config) withDefaults() config {
+	if c.DatabaseURL == "" {
+		c.DatabaseURL = "postgres://postgres@127.0.0.1:5432/photogen?sslmode=disable"
+	}
+	if c.MaxConns == 0 {
+		c.MaxConns = 20
+	}
+	if c.HTTPAddr == "" {
+		c.HTTPAddr = ":8080"
+	}
+	if c.WorkerAddr == "" {
+		c.WorkerAddr = ":9090"
+	}
+	return c
+}
+
+// What a command uses of the configuration, and so validates.
+type uses int
+
+const (
+	usesDatabase uses = 1 << iota
+	usesAPI
+	usesWorker
+)
+
+// loadConfig reads the environment and validates what the command uses. Every error is
+// returned at once, as a *configError.
+func loadConfig(getenv func(string) string, u uses) (config, error) {
+	r := envReader{get: getenv}
 	c := config{
-		DatabaseURL: env.str("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/photogen?sslmode=disable"),
-		MaxConns:    int32(env.int("DATABASE_MAX_CONNS", 20)),
-		HTTPAddr:    env.str("HTTP_ADDR", ":8080"),
-		WorkerAddr:  env.str("WORKER_ADDR", ":9090"),
-		OperatorTok: getenv("OPERATOR_TOKEN"),
-		Dev:         getenv("PHOTOGEN_DEV") == "1",
+		DatabaseURL:   getenv("DATABASE_URL"),
+		MaxConns:      int32(r.int("DATABASE_MAX_CONNS")),
+		HTTPAddr:      getenv("HTTP_ADDR"),
+		WorkerAddr:    getenv("WORKER_ADDR"),
+		OperatorToken: getenv("OPERATOR_TOKEN"),
+		Dev:           getenv("PHOTOGEN_DEV") == "1",
 		API: api.Config{
 			WebhookSecret:    getenv("STRIPE_WEBHOOK_SECRET"),
-			WebhookTolerance: env.duration("STRIPE_WEBHOOK_TOLERANCE", 5*time.Minute),
-			TargetPhotos:     env.int("PHOTOS_PER_SUBSCRIBER", 30),
+			WebhookTolerance: r.duration("STRIPE_WEBHOOK_TOLERANCE"),
+			TargetPhotos:     r.int("PHOTOS_PER_SUBSCRIBER"),
 			JWTSecret:        getenv("AUTH_JWT_SECRET"),
-		},
-		Worker: worker.Config{
-			BatchSize:         env.int("PHOTO_BATCH_SIZE", 5),
-			PredictionBudget:  env.int("PREDICTION_BUDGET", 0),
-			Concurrency:       env.int("WORKER_CONCURRENCY", 10),
-			PollInterval:      env.duration("REPLICATE_POLL_INTERVAL", time.Second),
-			PredictionTimeout: env.duration("PREDICTION_TIMEOUT", 5*time.Minute),
-			JobTimeout:        env.duration("JOB_TIMEOUT", 10*time.Minute),
-			RescueAfter:       env.duration("RESCUE_STUCK_JOBS_AFTER", 0),
-			FetchPollInterval: env.duration("RIVER_FETCH_POLL_INTERVAL", time.Second),
-			PerMinute:         env.int("PREDICTIONS_PER_MINUTE", 600),
-			SoftStop:          env.duration("SHUTDOWN_SOFT_TIMEOUT", 30*time.Second),
 		}.WithDefaults(),
-		Replicate: worker.ReplicateConfig{
+		Worker: worker.Config{
+			BatchSize:         r.int("PHOTO_BATCH_SIZE"),
+			PredictionBudget:  r.int("PREDICTION_BUDGET"),
+			Concurrency:       r.int("WORKER_CONCURRENCY"),
+			PollInterval:      r.duration("REPLICATE_POLL_INTERVAL"),
+			PredictionTimeout: r.duration("PREDICTION_TIMEOUT"),
+			JobTimeout:        r.duration("JOB_TIMEOUT"),
+			RescueAfter:       r.duration("RESCUE_STUCK_JOBS_AFTER"),
+			FetchPollInterval: r.duration("RIVER_FETCH_POLL_INTERVAL"),
+			PerMinute:         r.int("PREDICTIONS_PER_MINUTE"),
+			SoftStop:          r.duration("SHUTDOWN_SOFT_TIMEOUT"),
+		}.WithDefaults(),
+		Replicate: provider.ReplicateConfig{
 			Token:     getenv("REPLICATE_API_TOKEN"),
-			BaseURL:   env.str("REPLICATE_BASE_URL", worker.DefaultReplicateBaseURL),
-			Model:     env.str("REPLICATE_MODEL", "black-forest-labs/flux-schnell"),
-			SeedInput: env.str("REPLICATE_SEED_INPUT", "seed"),
-		},
+			BaseURL:   getenv("REPLICATE_BASE_URL"),
+			Model:     getenv("REPLICATE_MODEL"),
+			SeedInput: getenv("REPLICATE_SEED_INPUT"),
+		}.WithDefaults(),
+		Photos: photos.Config{
+			Dir:        getenv("STORAGE_DIR"),
+			BaseURL:    getenv("PHOTO_BASE_URL"),
+			NameSecret: getenv("PHOTO_NAME_SECRET"),
+			MaxBytes:   int64(r.int("MAX_PHOTO_BYTES")),
+			S3Bucket:   getenv("S3_BUCKET"),
+			S3Endpoint: getenv("S3_ENDPOINT"),
+			S3Region:   getenv("S3_REGION"),
+			S3Path:     getenv("S3_PATH_STYLE") == "true" || getenv("S3_PATH_STYLE") == "1",
+		}.WithDefaults(),
+		PredictionCost: r.float("PREDICTION_COST_USD", -1),
 	}
-	c.Photos = photosConfig{
-		Dir:        env.str("STORAGE_DIR", "./data/photos"),
-		BaseURL:    env.str("PHOTO_BASE_URL", ""),
-		NameSecret: getenv("PHOTO_NAME_SECRET"),
-		MaxBytes:   int64(env.int("MAX_PHOTO_BYTES", worker.DefaultMaxPhotoBytes)),
-		S3Bucket:   getenv("S3_BUCKET"),
-		S3Endpoint: getenv("S3_ENDPOINT"),
-		S3Region:   getenv("S3_REGION"),
-		S3Path:     getenv("S3_PATH_STYLE") == "true" || getenv("S3_PATH_STYLE") == "1",
-	}
+	c = c.withDefaults()
 	if c.Photos.BaseURL == "" && c.Photos.S3Bucket == "" {
-		c.Photos.BaseURL = defaultDemoURL(c.HTTPAddr)
+		c.Photos.BaseURL = baseURL(c.HTTPAddr)
 	}
-	c.PredictionCost = metrics.DefaultPredictionCostUSD
-	if v := getenv("PREDICTION_COST_USD"); v != "" {
-		cost, err := strconv.ParseFloat(v, 64)
-		if err != nil || cost < 0 || math.IsInf(cost, 0) || math.IsNaN(cost) {
-			return c, fmt.Errorf("PREDICTION_COST_USD=%q: want a price in dollars such as 0.003", v)
-		}
-		c.PredictionCost = cost
+	if err := c.LogLevel.UnmarshalText([]byte(getenv("LOG_LEVEL"))); err != nil && getenv("LOG_LEVEL") != "" {
+		r.fail(fmt.Errorf("LOG_LEVEL=%q: want debug, info, warn or error", getenv("LOG_LEVEL")))
 	}
-	limits, err := api.ParseLimits(env.str("USAGE_LIMITS", api.DefaultLimits))
-	if err != nil {
-		return c, fmt.Errorf("USAGE_LIMITS: %w", err)
-	}
-	c.API.Limits = limits
-	c.API = c.API.WithDefaults()
-	if env.err != nil {
-		return c, env.err
-	}
-	if err := c.Worker.Validate(); err != nil {
-		return c, fmt.Errorf("worker configuration: %w", err)
+	var err error
+	if c.Limits, err = usage.ParseLimits(cmp.Or(getenv("USAGE_LIMITS"), usage.DefaultLimits)); err != nil {
+		r.fail(fmt.Errorf("USAGE_LIMITS: %w", err))
 	}
 	if c.MaxConns < 2 {
-		return c, fmt.Errorf("DATABASE_MAX_CONNS %d: want at least 2", c.MaxConns)
+		r.fail(fmt.Errorf("DATABASE_MAX_CONNS %d: want at least 2", c.MaxConns))
+	}
+	if u&usesAPI != 0 {
+		r.fail(c.API.Validate())
+	}
+	if u&usesWorker != 0 {
+		r.fail(c.Worker.Validate())
+		if c.Replicate.Token != "" || u&usesAPI == 0 {
+			// Only `all` may run without a token: it then starts a fake Replicate.
+			r.fail(c.Replicate.Validate())
+		}
+	}
+	if u&(usesAPI|usesWorker) != 0 {
+		r.fail(c.Photos.Validate())
+	}
+	if len(r.errs) > 0 {
+		return c, &configError{errs: r.errs}
 	}
 	return c, nil
 }
 
-// envReader parses variables and keeps the first error, naming the variable.
-type envReader struct {
-	get func(string) string
-	err error
-}
+// configError is every configuration error found at once.
+type configError struct{ errs []error }
 
-func (e *envReader) str(name, def string) string {
-	if v := e.get(name); v != "" {
-		return v
+func (e *configError) Error() string { return strings.Join(e.messages(), "; ") }
+
+// messages flattens the errors, joined ones included, into one message each.
+func (e *configError) messages() []string {
+	var out []string
+	var walk func(error)
+	walk = func(err error) {
+		if j, ok := err.(interface{ Unwrap() []error }); ok {
+			for _, e := range j.Unwrap() {
+				walk(e)
+			}
+			return
+		}
+		out = append(out, err.Error())
 	}
-	return def
+	for _, err := range e.errs {
+		walk(err)
+	}
+	return out
 }
 
-func (e *envReader) int(name string, def int) int {
+// envReader parses variables, collecting an error for each one it cannot read. An unset
+// variable reads as zero, which each package's WithDefaults replaces by its default.
+type envReader struct {
+	get  func(string) string
+	errs []error
+}
+
+func (e *envReader) fail(err error) {
+	if err != nil {
+		e.errs = append(e.errs, err)
+	}
+}
+
+func (e *envReader) int(name string) int {
 	v := e.get(name)
 	if v == "" {
-		return def
+		return 0
 	}
 	n, err := strconv.Atoi(v)
-	if err != nil && e.err == nil {
-		e.err = fmt.Errorf("%s=%q: want a whole number", name, v)
+	if err != nil {
+		e.fail(fmt.Errorf("%s=%q: want a whole number", name, v))
 	}
 	return n
 }
 
-func (e *envReader) duration(name string, def time.Duration) time.Duration {
+func (e *envReader) duration(name string) time.Duration {
 	v := e.get(name)
 	if v == "" {
-		return def
+		return 0
 	}
 	d, err := time.ParseDuration(v)
-	if err != nil && e.err == nil {
-		e.err = fmt.Errorf("%s=%q: want a duration such as 500ms or 2m", name, v)
+	if err != nil {
+		e.fail(fmt.Errorf("%s=%q: want a duration such as 500ms or 2m", name, v))
 	}
 	return d
+}
+
+// float reads a non-negative number, or unset when the variable is empty.
+func (e *envReader) float(name string, unset float64) float64 {
+	v := e.get(name)
+	if v == "" {
+		return unset
+	}
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil || f < 0 || math.IsInf(f, 0) || math.IsNaN(f) {
+		e.fail(fmt.Errorf("%s=%q: want a price in dollars such as 0.003", name, v))
+		return unset
+	}
+	return f
 }

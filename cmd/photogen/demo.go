@@ -1,10 +1,12 @@
+// This file is `photogen demo`: the whole flow, driven as the front end and Stripe would.
+
 package main
 
 import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"flag"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -13,35 +15,45 @@ import (
 	"time"
 
 	"photogen/internal/demo"
+
+	"github.com/spf13/cobra"
 )
+
+func demoCmd(e env) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "demo",
+		Short: "Drive the whole flow against a running server: sign up, pay, watch 30 photos arrive",
+		Args:  exactArgs(0),
+	}
+	f := cmd.Flags()
+	url := f.String("url", baseURL(e.getenv("HTTP_ADDR")), "base URL of a running photogen api (default from HTTP_ADDR)")
+	secret := f.String("webhook-secret", e.getenv("STRIPE_WEBHOOK_SECRET"), "the server's STRIPE_WEBHOOK_SECRET")
+	prompt := f.String("prompt", "a studio portrait of a golden retriever wearing a bow tie", "generation prompt")
+	timeout := f.Duration("timeout", 5*time.Minute, "give up after this long")
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+		if *secret == "" {
+			return usageError(errors.New("--webhook-secret (or STRIPE_WEBHOOK_SECRET) is required"))
+		}
+		return runDemo(cmd.Context(), *url, *secret, *prompt, *timeout, e.stdout)
+	}
+	return cmd
+}
 
 // runDemo creates a subscriber, pays for them with a correctly signed Stripe webhook,
 // and shows a progress bar until the photos are there.
-func runDemo(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
-	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
-	fs.SetOutput(stdout)
-	url := fs.String("url", defaultDemoURL(getenv("HTTP_ADDR")), "base URL of a running photogen api (default from HTTP_ADDR)")
-	secret := fs.String("webhook-secret", getenv("STRIPE_WEBHOOK_SECRET"), "the server's STRIPE_WEBHOOK_SECRET")
-	prompt := fs.String("prompt", "a studio portrait of a golden retriever wearing a bow tie", "generation prompt")
-	timeout := fs.Duration("timeout", 5*time.Minute, "give up after this long")
-	if err := fs.Parse(args); err != nil {
-		return fmt.Errorf("%w: %v", errUsage, err)
-	}
-	if *secret == "" {
-		return fmt.Errorf("%w: --webhook-secret (or STRIPE_WEBHOOK_SECRET) is required", errUsage)
-	}
-	ctx, cancel := context.WithTimeout(ctx, *timeout)
+func runDemo(ctx context.Context, url, secret, prompt string, timeout time.Duration, stdout io.Writer) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	c := &demo.Client{BaseURL: strings.TrimRight(*url, "/"), HTTP: &http.Client{Timeout: 10 * time.Second}}
+	c := &demo.Client{BaseURL: strings.TrimRight(url, "/"), HTTP: &http.Client{Timeout: 10 * time.Second}}
 	start := time.Now()
 
 	email := "demo-" + randomHex(4) + "@example.com"
-	sub, err := c.CreateSubscriber(ctx, email, *prompt)
+	sub, err := c.CreateSubscriber(ctx, email, prompt)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "created subscriber %s (%s)\n", sub.SubscriberID, email)
-	resp, err := c.SendWebhook(ctx, *secret, demo.CheckoutCompleted("evt_demo_"+randomHex(8), sub.SubscriberID, email), time.Now())
+	resp, err := c.SendWebhook(ctx, secret, demo.CheckoutCompleted("evt_demo_"+randomHex(8), sub.SubscriberID, email), time.Now())
 	if err != nil {
 		return err
 	}
@@ -74,8 +86,8 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 	}
 }
 
-// defaultDemoURL turns HTTP_ADDR (":8080", "127.0.0.1:8080") into a URL to call.
-func defaultDemoURL(addr string) string {
+// baseURL turns HTTP_ADDR (":8080", "127.0.0.1:8080") into a URL to call.
+func baseURL(addr string) string {
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil || port == "" {
 		return "http://127.0.0.1:8080"

@@ -1,23 +1,28 @@
+// This file is `photogen fake-replicate`: the fake provider as a server of its own.
+
 package main
 
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"time"
 
 	"photogen/internal/fakereplicate"
+
+	"github.com/spf13/cobra"
 )
 
-// runFake serves the fake Replicate until ctx ends.
-func runFake(ctx context.Context, args []string, stdout io.Writer, logger *slog.Logger) error {
-	fs := flag.NewFlagSet("fake-replicate", flag.ContinueOnError)
-	fs.SetOutput(stdout)
+func fakeCmd(e env) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "fake-replicate",
+		Short: "Serve a fake of Replicate's prediction API (for development and tests)",
+		Args:  exactArgs(0),
+	}
+	fs := cmd.Flags()
 	addr := fs.String("addr", "127.0.0.1:8090", "listen address")
 	var cfg fakereplicate.Config
 	fs.DurationVar(&cfg.Latency, "latency", fakereplicate.DefaultLatency, "fixed time from create to a final status")
@@ -30,12 +35,17 @@ func runFake(ctx context.Context, args []string, stdout io.Writer, logger *slog.
 	fs.Float64Var(&cfg.FailRate, "fail-rate", 0, "share of predictions that end failed")
 	fs.Float64Var(&cfg.HangRate, "hang-rate", 0, "share of predictions that never finish")
 	fs.DurationVar(&cfg.OutputTTL, "output-ttl", 0, "remove outputs this long after a prediction ends (0: keep)")
-	if err := fs.Parse(args); err != nil {
-		return fmt.Errorf("%w: %v", errUsage, err)
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+		return runFake(cmd.Context(), *addr, cfg, slog.New(slog.NewJSONHandler(e.stderr, nil)))
 	}
-	ln, err := net.Listen("tcp", *addr)
+	return cmd
+}
+
+// runFake serves the fake Replicate on addr until ctx ends.
+func runFake(ctx context.Context, addr string, cfg fakereplicate.Config, logger *slog.Logger) error {
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return fmt.Errorf("listen on %s: %w", *addr, err)
+		return fmt.Errorf("listen on %s: %w", addr, err)
 	}
 	fake := fakereplicate.New(cfg)
 	defer fake.Close()

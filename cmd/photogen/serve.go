@@ -1,10 +1,13 @@
+// This file wires the serving commands (api, worker, all): it builds each package from
+// its configuration and hands the long-lived parts to a group that starts and stops
+// them in order.
+
 package main
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -13,24 +16,40 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
-	"riverqueue.com/riverui"
+	"github.com/spf13/cobra"
 
 	"photogen/api"
-	"photogen/internal/fakereplicate"
+	"photogen/generation"
+	"photogen/health"
 	"photogen/metrics"
 	"photogen/migrations"
+	"photogen/photos"
 	"photogen/store"
-	"photogen/worker"
+	"photogen/usage"
 )
 
-// serve runs the api, the worker, or both, until ctx ends; then it shuts down in order:
-// HTTP first, then River (soft, then cancel), then the pool.
-func serve(ctx context.Context, mode string, cfg config, stdout io.Writer, logger *slog.Logger) error {
-	if mode != "worker" {
-		if err := cfg.API.Validate(); err != nil {
-			return err
-		}
+func serveCmd(e env, mode, short string) *cobra.Command {
+	return &cobra.Command{
+		Use:   mode,
+		Short: short,
+		Long:  short + ".\n\nConfiguration is by environment variables; see docs/operations.md.",
+		Args:  exactArgs(0),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			u := map[string]uses{"api": usesAPI, "worker": usesWorker, "all": usesAPI | usesWorker}[mode]
+			cfg, err := loadConfig(e.getenv, usesDatabase|u)
+			if err != nil {
+				return err
+			}
+			return serve(cmd.Context(), mode, cfg, e)
+		},
 	}
+}
+
+// serve runs the api, the worker, or both, until ctx ends. Start order: database,
+// (fake Replicate), HTTP, River; stop order the reverse: River hands its jobs back while
+// the api still answers, then HTTP drains, then the pool closes.
+func serve(ctx context.Context, mode string, cfg config, e env) error {
+	logger := newLogger(cfg, e)
 	pool, err := openPool(ctx, cfg)
 	if err != nil {
 		return err
@@ -40,8 +59,81 @@ func serve(ctx context.Context, mode string, cfg config, stdout io.Writer, logge
 		return fmt.Errorf("%w (run `photogen migrate` first)", err)
 	}
 	st := store.New(pool)
+	m := newMetrics(cfg, st)
+	bucket, photosHandler, err := photos.Open(ctx, cfg.Photos)
+	if err != nil {
+		return err
+	}
+	g := &group{logger: logger}
+
+	var riverClient *river.Client[pgx.Tx]
+	if mode == "api" {
+		riverClient, err = generation.NewInserter(pool)
+	} else {
+		riverClient, err = newWorkerClient(ctx, g, mode, cfg, st, bucket, m, logger)
+	}
+	if err != nil {
+		return err
+	}
+
+	handler, addr := health.Handler(pool, riverClient, m.Handler()), cfg.WorkerAddr
+	if mode != "worker" {
+		h, err := newAPI(ctx, cfg, st, riverClient, m, photosHandler, logger)
+		if err != nil {
+			return err
+		}
+		handler, addr = h, cfg.HTTPAddr
+	}
+	g.add(httpComponent(mode, addr, handler, logger, func(bound string) {
+		if cfg.Dev && mode != "worker" {
+			printBanner(e, bound, cfg.API.WebhookSecret)
+		}
+	}))
+	if mode != "api" {
+		g.add(riverComponent(riverClient, cfg.Worker.SoftStop))
+	}
+	if mode != "worker" && cfg.API.JWTSecret == "" {
+		logger.WarnContext(ctx, "AUTH_JWT_SECRET is not set: the usage endpoints (/api/usage) are off")
+	}
+	return g.run(ctx, func() (context.Context, context.CancelFunc) {
+		// River's soft stop has its own timeout (SHUTDOWN_SOFT_TIMEOUT) and then cancels
+		// the jobs still running; this bound is the last resort of each stop.
+		return context.WithTimeout(context.Background(), cfg.Worker.SoftStop+20*time.Second)
+	})
+}
+
+// newAPI builds the api's handler: the server, its metrics, photos, usage counters and,
+// with an operator token, River UI.
+func newAPI(ctx context.Context, cfg config, st *store.Store, rc *river.Client[pgx.Tx], m *metrics.Metrics, photosHandler http.Handler, logger *slog.Logger) (http.Handler, error) {
+	var counters *usage.Service
+	if cfg.API.JWTSecret != "" {
+		counters = usage.NewService(st, cfg.Limits, usage.NewMetrics(m.Registry()))
+	}
+	srv, err := api.New(cfg.API, st, rc, counters, logger)
+	if err != nil {
+		return nil, err
+	}
+	srv.Instrument(m)
+	if photosHandler != nil {
+		srv.ServePhotos(photosHandler)
+	}
+	if cfg.OperatorToken != "" {
+		ui, err := riverUI(ctx, rc, logger)
+		if err != nil {
+			return nil, err
+		}
+		srv.ServeAdmin(ui, cfg.OperatorToken)
+	}
+	return srv.Handler(), nil
+}
+
+// newMetrics builds the process's metrics, with the queue read from the database at
+// each scrape.
+func newMetrics(cfg config, st *store.Store) *metrics.Metrics {
 	m := metrics.New()
-	m.SetPredictionCost(cfg.PredictionCost)
+	if cfg.PredictionCost >= 0 {
+		m.SetPredictionCost(cfg.PredictionCost)
+	}
 	m.RegisterQueue(func(ctx context.Context) (map[string]int, time.Duration, error) {
 		q, err := st.Queue(ctx)
 		if err != nil || q.OldestAvailable == nil {
@@ -49,50 +141,11 @@ func serve(ctx context.Context, mode string, cfg config, stdout io.Writer, logge
 		}
 		return q.ByState, *q.OldestAvailable, nil
 	})
-	photos, photosHandler, err := openPhotos(ctx, cfg.Photos)
-	if err != nil {
-		return err
-	}
+	return m
+}
 
-	var riverClient *river.Client[pgx.Tx]
-	if mode == "api" {
-		riverClient, err = worker.InsertOnlyClient(pool)
-	} else {
-		keeper := &worker.Keeper{Store: photos, MaxBytes: cfg.Photos.MaxBytes}
-		riverClient, err = workerClient(ctx, mode, cfg, st, keeper, m, logger)
-	}
-	if err != nil {
-		return err
-	}
-	if mode != "api" {
-		// River stops when its Start context ends; it gets its own so that shutdown
-		// can be soft first (see stopRiver).
-		if err := riverClient.Start(context.WithoutCancel(ctx)); err != nil {
-			return fmt.Errorf("start river: %w", err)
-		}
-		defer stopRiver(riverClient, cfg.Worker.SoftStop, logger)
-	}
-
-	handler, addr := worker.HealthHandler(pool, riverClient, m.Handler()), cfg.WorkerAddr
-	if mode != "worker" {
-		apiServer := api.New(cfg.API, st, riverClient, logger)
-		apiServer.Instrument(m)
-		if photosHandler != nil {
-			apiServer.ServePhotos(photosHandler)
-		}
-		if cfg.OperatorTok != "" {
-			ui, err := riverUI(ctx, riverClient, logger)
-			if err != nil {
-				return err
-			}
-			apiServer.ServeAdmin(ui, cfg.OperatorTok)
-		}
-		handler, addr = apiServer.Handler(), cfg.HTTPAddr
-	}
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", addr, err)
-	}
+// httpComponent serves handler on addr; started reports the bound address.
+func httpComponent(mode, addr string, handler http.Handler, logger *slog.Logger, started func(bound string)) component {
 	srv := &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 5 * time.Second,
@@ -101,96 +154,47 @@ func serve(ctx context.Context, mode string, cfg config, stdout io.Writer, logge
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
-	serveErr := make(chan error, 1)
-	go func() { serveErr <- srv.Serve(ln) }()
-	logger.InfoContext(ctx, "photogen started", "mode", mode, "addr", ln.Addr().String())
-	if mode != "worker" && cfg.API.JWTSecret == "" {
-		logger.WarnContext(ctx, "AUTH_JWT_SECRET is not set: the usage endpoints (/api/usage) are off")
+	return component{
+		name: "http server",
+		start: func(ctx context.Context, failed chan<- error) error {
+			ln, err := net.Listen("tcp", addr)
+			if err != nil {
+				return fmt.Errorf("listen on %s: %w", addr, err)
+			}
+			go func() {
+				if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+					failed <- fmt.Errorf("http server: %w", err)
+				}
+			}()
+			logger.InfoContext(ctx, "photogen started", "mode", mode, "addr", ln.Addr().String())
+			started(ln.Addr().String())
+			return nil
+		},
+		stop: srv.Shutdown,
 	}
-	if cfg.Dev && mode != "worker" {
-		printBanner(stdout, ln.Addr().String(), cfg.API.WebhookSecret)
-	}
-
-	select {
-	case <-ctx.Done():
-		logger.Info("shutting down", "mode", mode)
-	case err := <-serveErr:
-		return fmt.Errorf("http server: %w", err)
-	}
-	// In order: stop accepting and drain requests; then River (deferred above: soft
-	// stop, then cancel); then the pool (deferred first, closed last).
-	sctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
-		logger.Warn("http shutdown", "err", err)
-	}
-	return nil
 }
 
-// riverUI returns River UI's handler for the admin routes, started.
-func riverUI(ctx context.Context, client *river.Client[pgx.Tx], logger *slog.Logger) (http.Handler, error) {
-	h, err := riverui.NewHandler(&riverui.HandlerOpts{
-		Endpoints: riverui.NewEndpoints(client, nil),
-		Logger:    logger,
-		Prefix:    "/admin/river",
-	})
-	if err != nil {
-		return nil, fmt.Errorf("river ui: %w", err)
-	}
-	if err := h.Start(ctx); err != nil {
-		return nil, fmt.Errorf("start river ui: %w", err)
-	}
-	return h, nil
-}
-
-// workerClient builds the provider (a fake one in-process for `all` without a token)
-// and the River client that works jobs.
-func workerClient(ctx context.Context, mode string, cfg config, st *store.Store, keeper *worker.Keeper, m *metrics.Metrics, logger *slog.Logger) (*river.Client[pgx.Tx], error) {
-	if cfg.Replicate.Token == "" {
-		if mode != "all" {
-			return nil, errors.New("REPLICATE_API_TOKEN is required (only `photogen all` starts a fake Replicate without it)")
-		}
-		base, err := startFake(ctx, logger)
-		if err != nil {
-			return nil, err
-		}
-		cfg.Replicate.Token, cfg.Replicate.BaseURL = "fake", base
-		logger.WarnContext(ctx, "REPLICATE_API_TOKEN is not set: using an in-process fake Replicate", "base_url", base)
-	}
-	provider, err := worker.NewReplicate(cfg.Replicate)
-	if err != nil {
-		return nil, err
-	}
-	gw := worker.NewGenerateWorker(st, provider, keeper, cfg.Worker, logger)
-	gw.Observe(m)
-	return worker.NewClient(st.Pool(), gw, logger)
-}
-
-// startFake serves a fake Replicate on a free loopback port for the life of the process
-// (it must outlive the worker's soft stop, whose polls it answers).
-func startFake(_ context.Context, logger *slog.Logger) (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", fmt.Errorf("listen for fake replicate: %w", err)
-	}
-	fake := fakereplicate.New(fakereplicate.Config{Latency: fakereplicate.DefaultLatency, Jitter: fakereplicate.DefaultJitter, Seed: time.Now().UnixNano()})
-	srv := &http.Server{Handler: fake, ReadHeaderTimeout: 5 * time.Second}
-	go func() {
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			logger.Error("fake replicate stopped", "err", err)
-		}
-	}()
-	return "http://" + ln.Addr().String() + "/v1", nil
-}
-
-// stopRiver stops fetching and waits for running jobs; River cancels those still
-// running after SHUTDOWN_SOFT_TIMEOUT (SoftStopTimeout), and they go back to the queue
-// with their attempt restored.
-func stopRiver(c *river.Client[pgx.Tx], soft time.Duration, logger *slog.Logger) {
-	ctx, cancel := context.WithTimeout(context.Background(), soft+15*time.Second)
-	defer cancel()
-	if err := c.Stop(ctx); err != nil {
-		logger.Error("river did not stop", "err", err)
+// riverComponent runs the River client that works jobs. Stop is soft first: no new
+// jobs, running ones may finish; after soft River cancels them and they go back to the
+// queue with their attempt restored.
+func riverComponent(c *river.Client[pgx.Tx], soft time.Duration) component {
+	return component{
+		name: "river",
+		start: func(ctx context.Context, failed chan<- error) error {
+			// River stops when its Start context ends; it gets its own so that shutdown
+			// can be soft first.
+			if err := c.Start(context.WithoutCancel(ctx)); err != nil {
+				return err
+			}
+			go func() {
+				<-c.Stopped()
+				if ctx.Err() == nil {
+					failed <- errors.New("river client stopped")
+				}
+			}()
+			return nil
+		},
+		stop: c.Stop,
 	}
 }
 
@@ -213,9 +217,13 @@ func openPool(ctx context.Context, cfg config) (*pgxpool.Pool, error) {
 	return pool, nil
 }
 
-func printBanner(w io.Writer, addr, secret string) {
-	url := defaultDemoURL(addr)
-	fmt.Fprintf(w, `
+func newLogger(cfg config, e env) *slog.Logger {
+	return slog.New(slog.NewJSONHandler(e.stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
+}
+
+func printBanner(e env, addr, secret string) {
+	url := baseURL(addr)
+	fmt.Fprintf(e.stdout, `
 photogen is running at %s
   development webhook secret: %s
   in another terminal, run the whole flow:

@@ -1,0 +1,3 @@
+// Package archtest checks the package map in docs/architecture.md against the code:
+// every package is on the map, and imports only what its row allows.
+package archtest

@@ -1,0 +1,68 @@
+// This file chooses and builds the photo bucket from configuration: a local directory
+// served by the api at /photos/, or an S3-compatible bucket.
+
+package photos
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+)
+
+// Config is where photos are kept. Zero fields take the defaults of WithDefaults.
+type Config struct {
+	Dir        string // STORAGE_DIR: the local store's directory; default ./data/photos
+	BaseURL    string // PHOTO_BASE_URL: public URL prefix of the photos
+	NameSecret string // PHOTO_NAME_SECRET: keys the unguessable object names
+	MaxBytes   int64  // MAX_PHOTO_BYTES: the largest output accepted; default DefaultMaxPhotoBytes
+	S3Bucket   string // S3_BUCKET: use S3-compatible storage instead of Dir
+	S3Endpoint string
+	S3Region   string
+	S3Path     bool // S3_PATH_STYLE
+}
+
+// WithDefaults returns c with zero fields set to their defaults.
+func (c Config) WithDefaults() Config {
+	if c.Dir == "" {
+		c.Dir = "./data/photos"
+	}
+	if c.MaxBytes == 0 {
+		c.MaxBytes = DefaultMaxPhotoBytes
+	}
+	return c
+}
+
+// Validate reports every setting that cannot work.
+func (c Config) Validate() error {
+	var errs []error
+	if len(c.NameSecret) < MinSecretLen {
+		errs = append(errs, fmt.Errorf("PHOTO_NAME_SECRET must be at least %d bytes: it keys the photos' unguessable names, and must stay the same across processes and restarts", MinSecretLen))
+	}
+	if c.S3Bucket != "" && c.BaseURL == "" {
+		errs = append(errs, errors.New("PHOTO_BASE_URL is required with S3_BUCKET: the public URL prefix of the bucket's objects"))
+	}
+	if c.MaxBytes < 0 {
+		errs = append(errs, errors.New("MAX_PHOTO_BYTES must not be negative"))
+	}
+	return errors.Join(errs...)
+}
+
+// Open builds the bucket c describes, and for the local store the handler the api
+// serves at /photos/ (nil for S3).
+func Open(ctx context.Context, c Config) (Bucket, http.Handler, error) {
+	c = c.WithDefaults()
+	if err := c.Validate(); err != nil {
+		return nil, nil, err
+	}
+	if c.S3Bucket != "" {
+		s3, err := NewS3(ctx, S3Config{Bucket: c.S3Bucket, Endpoint: c.S3Endpoint, Region: c.S3Region,
+			UsePathStyle: c.S3Path, PublicBaseURL: c.BaseURL, NameSecret: []byte(c.NameSecret)})
+		return s3, nil, err
+	}
+	local, err := NewLocal(LocalConfig{Dir: c.Dir, BaseURL: c.BaseURL, NameSecret: []byte(c.NameSecret)})
+	if err != nil {
+		return nil, nil, err
+	}
+	return local, local.Handler(), nil
+}

@@ -1,0 +1,56 @@
+// This file holds what a provider call returns: the prediction as photogen needs it,
+// and the provider's refusals, with how to tell a lasting one from a passing one.
+
+package provider
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"photogen/generation"
+)
+
+// Prediction is what photogen needs of a provider's prediction.
+type Prediction struct {
+	ID         string
+	Status     generation.PredictionStatus
+	OutputURLs []string // the images, when Status is succeeded
+	Error      string   // the provider's reason, when Status is failed
+}
+
+// Error is a refusal from the provider's API, with its HTTP status.
+type Error struct {
+	Status     int
+	RetryAfter time.Duration // from a 429's Retry-After header, or zero
+	Message    string
+}
+
+func (e *Error) Error() string {
+	return fmt.Sprintf("provider answered %d: %s", e.Status, e.Message)
+}
+
+// Temporary reports whether trying the same call later may succeed: throttling, the
+// provider's own faults and request timeouts. Other 4xx (bad token, no credit, invalid
+// input) need a person.
+func (e *Error) Temporary() bool {
+	return e.Status == 429 || e.Status == 408 || e.Status == 409 || e.Status >= 500
+}
+
+// RateLimited returns how long to wait when err is a provider 429.
+func RateLimited(err error) (time.Duration, bool) {
+	var pe *Error
+	if errors.As(err, &pe) && pe.Status == 429 {
+		if pe.RetryAfter <= 0 {
+			return 10 * time.Second, true
+		}
+		return pe.RetryAfter, true
+	}
+	return 0, false
+}
+
+// Permanent reports whether err is a provider refusal that retrying will not cure.
+func Permanent(err error) bool {
+	var pe *Error
+	return errors.As(err, &pe) && !pe.Temporary()
+}
