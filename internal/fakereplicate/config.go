@@ -16,9 +16,18 @@ const (
 // Config.FailMessage is empty: flux's safety-filter text, word for word.
 const DefaultFailMessage = "All generated images contained NSFW content. Try running it again with a different prompt."
 
-// Config sets the fake's latency, credentials and faults. The zero value answers at
-// once, accepts any caller and injects no fault. Rates are probabilities: a rate of 0 or
-// less never fires, a rate of 1 or more always does.
+// DefaultRateLimitWindow is the window that the per-minute limits count over when
+// Config.RateLimitWindow is zero.
+const DefaultRateLimitWindow = time.Minute
+
+// Config sets the fake's latency, credentials, limits and faults. The zero value answers
+// at once, accepts any caller, limits nothing and injects no fault. Rates are
+// probabilities: a rate of 0 or less never fires, a rate of 1 or more always does.
+//
+// Latency: a prediction ends Latency plus a uniform random draw from [0, Jitter) after
+// it is created, and turns processing after a third of that. So Latency alone is a fixed
+// latency, and Latency a with Jitter b-a is uniform in [a, b): Latency 500ms and Jitter
+// 1s give 0.5 s to 1.5 s.
 type Config struct {
 	Latency   time.Duration // fixed time from create to the final status; zero means zero
 	Jitter    time.Duration // extra uniform random [0, Jitter) added per prediction
@@ -26,7 +35,7 @@ type Config struct {
 	Token     string        // when set, API calls must carry "Bearer <Token>" or "Token <Token>", else 401
 	PublicURL string        // base of output files and urls; default "http://" + the request's Host
 
-	RateLimitRate   float64       // share of creates answered 429 with a Retry-After header
+	RateLimitRate   float64       // share of creates answered 429 with a Retry-After header, at random
 	RetryAfter      time.Duration // Retry-After of those 429s in whole seconds, rounded up; default and minimum 1s
 	ServerErrorRate float64       // share of API calls answered 500 or 503, creating or changing nothing
 	FailRate        float64       // share of created predictions that end failed with FailMessage
@@ -35,6 +44,14 @@ type Config struct {
 	OutputTTL       time.Duration // when >0, a prediction's output is removed this long after it ends
 	BadOutputRate   float64       // share of succeeded predictions whose output file is an HTML page labelled image/png
 	MissingFileRate float64       // share of succeeded predictions whose output URL answers 404
+
+	// Replicate's per-account limits (600 and 3000 a minute): at most CreateLimitPerMinute
+	// creates and OtherLimitPerMinute other API calls (get, list, cancel)
+	// per token in any sliding RateLimitWindow. A call over the limit is answered 429 with
+	// a Retry-After of the seconds until the window frees a place. Zero means unlimited.
+	CreateLimitPerMinute int
+	OtherLimitPerMinute  int
+	RateLimitWindow      time.Duration // default DefaultRateLimitWindow; tests shorten it
 }
 
 // withDefaults returns c with its empty fields filled in.
@@ -45,12 +62,19 @@ func (c Config) withDefaults() Config {
 	if c.Latency < 0 {
 		c.Latency = 0
 	}
+	if c.RateLimitWindow <= 0 {
+		c.RateLimitWindow = DefaultRateLimitWindow
+	}
 	return c
 }
 
 // retryAfterSeconds is the Retry-After of a 429: RetryAfter rounded up to whole seconds,
 // at least one.
 func (c Config) retryAfterSeconds() int {
-	secs := int((c.RetryAfter + time.Second - 1) / time.Second)
-	return max(1, secs)
+	return ceilSeconds(c.RetryAfter)
+}
+
+// ceilSeconds rounds d up to whole seconds, at least one: the unit of Retry-After.
+func ceilSeconds(d time.Duration) int {
+	return max(1, int((d+time.Second-1)/time.Second))
 }

@@ -24,10 +24,7 @@ type createBody struct {
 // JSON; 422 for a missing version or an invalid input.
 func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request) {
 	if s.drawRateLimit() {
-		secs := strconv.Itoa(s.cfg.retryAfterSeconds())
-		w.Header().Set("Retry-After", secs)
-		problem(w, http.StatusTooManyRequests, "Too Many Requests",
-			"Request was throttled. Your rate limit resets in ~"+secs+"s.")
+		throttled(w, strconv.Itoa(s.cfg.retryAfterSeconds()))
 		return
 	}
 	var body createBody
@@ -106,7 +103,7 @@ func (s *Server) drawRateLimit() bool {
 	defer s.mu.Unlock()
 	limited := s.rng.Float64() < s.cfg.RateLimitRate
 	if limited {
-		s.stats.RateLimited++
+		s.countThrottled(kindCreate)
 	}
 	return limited
 }

@@ -5,6 +5,7 @@
 // to processing to a final status on timers; outputs are small real PNGs the fake serves
 // itself; faults (429, 5xx, failed and hanging predictions) and latency jitter come from
 // one source seeded by Config.Seed, so the same sequence of calls meets the same faults.
+// It also limits calls per account as Replicate does.
 package fakereplicate
 
 import (
@@ -20,22 +21,28 @@ type Server struct {
 	cfg Config
 	mux *http.ServeMux
 
-	mu     sync.Mutex // guards every field below
-	rng    *rand.Rand
-	preds  map[string]*prediction
-	order  []*prediction // oldest first
-	stats  Stats
-	timers map[*time.Timer]struct{}
-	closed bool
+	mu          sync.Mutex // guards every field below
+	rng         *rand.Rand
+	preds       map[string]*prediction
+	order       []*prediction // oldest first
+	stats       Stats
+	calls       CallStats
+	createLimit *limiter
+	otherLimit  *limiter
+	timers      map[*time.Timer]struct{}
+	closed      bool
 }
 
 // New returns a fake configured by cfg (see Config for the defaults of empty fields).
 func New(cfg Config) *Server {
+	cfg = cfg.withDefaults()
 	s := &Server{
-		cfg:    cfg.withDefaults(),
-		rng:    rand.New(rand.NewPCG(uint64(cfg.Seed), uint64(cfg.Seed)^0x9e3779b97f4a7c15)),
-		preds:  map[string]*prediction{},
-		timers: map[*time.Timer]struct{}{},
+		cfg:         cfg,
+		rng:         rand.New(rand.NewPCG(uint64(cfg.Seed), uint64(cfg.Seed)^0x9e3779b97f4a7c15)),
+		preds:       map[string]*prediction{},
+		createLimit: newLimiter(cfg.CreateLimitPerMinute, cfg.RateLimitWindow),
+		otherLimit:  newLimiter(cfg.OtherLimitPerMinute, cfg.RateLimitWindow),
+		timers:      map[*time.Timer]struct{}{},
 	}
 	s.mux = s.routes()
 	return s
@@ -43,12 +50,12 @@ func New(cfg Config) *Server {
 
 func (s *Server) routes() *http.ServeMux {
 	mux := http.NewServeMux()
-	mux.HandleFunc("POST /v1/models/{owner}/{name}/predictions", s.api(s.handleCreate))
-	mux.HandleFunc("POST /v1/deployments/{owner}/{name}/predictions", s.api(s.handleCreate))
-	mux.HandleFunc("POST /v1/predictions", s.api(s.handleCreate))
-	mux.HandleFunc("GET /v1/predictions", s.api(s.handleList))
-	mux.HandleFunc("GET /v1/predictions/{id}", s.api(s.handleGet))
-	mux.HandleFunc("POST /v1/predictions/{id}/cancel", s.api(s.handleCancel))
+	mux.HandleFunc("POST /v1/models/{owner}/{name}/predictions", s.api(kindCreate, s.handleCreate))
+	mux.HandleFunc("POST /v1/deployments/{owner}/{name}/predictions", s.api(kindCreate, s.handleCreate))
+	mux.HandleFunc("POST /v1/predictions", s.api(kindCreate, s.handleCreate))
+	mux.HandleFunc("GET /v1/predictions", s.api(kindList, s.handleList))
+	mux.HandleFunc("GET /v1/predictions/{id}", s.api(kindGet, s.handleGet))
+	mux.HandleFunc("POST /v1/predictions/{id}/cancel", s.api(kindCancel, s.handleCancel))
 	mux.HandleFunc("GET /files/{id}/{file}", s.handleFile)
 	mux.HandleFunc("GET /_fake/stats", s.handleStats)
 	mux.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) { notFound(w) })
