@@ -19,12 +19,18 @@ type createBody struct {
 	Input   map[string]any `json:"input"`
 }
 
-// handleCreate answers 201 with a new prediction in status starting; 429 when drawn to be
+// handleCreate answers 201 with a new prediction in status starting, or with Prefer:
+// wait, in the status it has once final or once the wait is over; 429 when drawn to be
 // throttled (before the body is read, as a gateway would); 400 for a body that is not
-// JSON; 422 for a missing version or an invalid input.
+// JSON or a malformed wait preference; 422 for a missing version or an invalid input.
 func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request) {
 	if s.drawRateLimit() {
 		throttled(w, strconv.Itoa(s.cfg.retryAfterSeconds()))
+		return
+	}
+	wait, err := parseWait(r.Header.Get("Prefer"))
+	if err != nil {
+		problem(w, http.StatusBadRequest, "Bad request", "Invalid Prefer header: "+err.Error()+".")
 		return
 	}
 	var body createBody
@@ -51,8 +57,14 @@ func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request) {
 	p := &prediction{
 		id: newID(), model: model, version: version, input: body.Input, outputs: outputs,
 		single: strings.Contains(model, "flux-1.1-pro"), base: s.base(r), status: statusStarting,
+		done: make(chan struct{}),
 	}
-	writeJSON(w, http.StatusCreated, s.admit(p))
+	view := s.admit(p)
+	if wait > 0 {
+		view = s.await(r.Context(), p, wait)
+		w.Header().Set("Location", p.base+"/v1/predictions/"+p.id)
+	}
+	writeJSON(w, http.StatusCreated, view)
 }
 
 // splitVersion reads a create's version: "owner/name:id", "owner/name", or a bare id.

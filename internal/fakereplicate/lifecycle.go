@@ -48,10 +48,11 @@ func (s *Server) end(p *prediction, status, errText string) {
 	s.finish(p)
 }
 
-// finish stamps p's completion, counts it, and arms the removal of its outputs.
-// Callers hold s.mu and have just set p's final status.
+// finish stamps p's completion, counts it, wakes those waiting for it, and arms the
+// removal of its outputs. Callers hold s.mu and have just set p's final status.
 func (s *Server) finish(p *prediction) {
 	p.completedAt = time.Now()
+	close(p.done)
 	s.stats.InFlight--
 	switch p.status {
 	case statusSucceeded:

@@ -5,10 +5,12 @@
 // to processing to a final status on timers; outputs are small real PNGs the fake serves
 // itself; faults (429, 5xx, failed and hanging predictions) and latency jitter come from
 // one source seeded by Config.Seed, so the same sequence of calls meets the same faults.
-// It also limits calls per account as Replicate does.
+// It also holds create answers for Prefer: wait, and limits calls per account as
+// Replicate does.
 package fakereplicate
 
 import (
+	"context"
 	"math/rand/v2"
 	"net/http"
 	"sync"
@@ -18,8 +20,10 @@ import (
 // Server is the fake. It is an http.Handler, ready to serve as soon as New returns, and
 // safe for any number of concurrent requests: all its state sits behind one mutex.
 type Server struct {
-	cfg Config
-	mux *http.ServeMux
+	cfg        Config
+	mux        *http.ServeMux
+	stopCtx    context.Context // ends when Close is called
+	cancelStop context.CancelFunc
 
 	mu          sync.Mutex // guards every field below
 	rng         *rand.Rand
@@ -36,8 +40,11 @@ type Server struct {
 // New returns a fake configured by cfg (see Config for the defaults of empty fields).
 func New(cfg Config) *Server {
 	cfg = cfg.withDefaults()
+	ctx, cancel := context.WithCancel(context.Background())
 	s := &Server{
 		cfg:         cfg,
+		stopCtx:     ctx,
+		cancelStop:  cancel,
 		rng:         rand.New(rand.NewPCG(uint64(cfg.Seed), uint64(cfg.Seed)^0x9e3779b97f4a7c15)),
 		preds:       map[string]*prediction{},
 		createLimit: newLimiter(cfg.CreateLimitPerMinute, cfg.RateLimitWindow),
@@ -67,12 +74,13 @@ func (s *Server) routes() *http.ServeMux {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
 
 // Close stops every pending timer: predictions stay in the status they have, and those
-// created afterwards never leave starting. The fake still answers requests. Close is
-// safe to call more than once.
+// created afterwards never leave starting. It ends the waits of Prefer: wait creates.
+// The fake still answers requests. Close is safe to call more than once.
 func (s *Server) Close() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.closed = true
+	s.cancelStop()
 	for t := range s.timers {
 		t.Stop()
 		delete(s.timers, t)
