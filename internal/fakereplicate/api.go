@@ -19,6 +19,7 @@ const (
 	kindGet
 	kindList
 	kindCancel
+	kindWebhookSecret
 )
 
 // count returns the counter of kind k. Callers hold s.mu.
@@ -30,8 +31,10 @@ func (s *Server) count(k kind) *CallCount {
 		return &s.calls.Get
 	case kindList:
 		return &s.calls.List
-	default:
+	case kindCancel:
 		return &s.calls.Cancel
+	default:
+		return &s.calls.WebhookSecret
 	}
 }
 

@@ -22,16 +22,19 @@ func TestCallsAreCountedByKind(t *testing.T) {
 	require.NoError(t, err)
 	_, err = e.rc.CancelPrediction(t.Context(), p.ID)
 	require.NoError(t, err)
+	_, err = e.rc.GetDefaultWebhookSecret(t.Context())
+	require.NoError(t, err)
 	requirePNG(t, e, done.Output.([]any)[0].(string)) // files are not API calls
 	e.do(t, http.MethodGet, "/v1/nothing/here", "")   // nor are unknown paths
 
 	calls := e.fake.Calls()
 	require.Positive(t, calls.Get.Calls)
 	require.Equal(t, fakereplicate.CallStats{
-		Create: fakereplicate.CallCount{Calls: 2}, // the 401 included
-		Get:    fakereplicate.CallCount{Calls: calls.Get.Calls},
-		List:   fakereplicate.CallCount{Calls: 1},
-		Cancel: fakereplicate.CallCount{Calls: 1},
+		Create:        fakereplicate.CallCount{Calls: 2}, // the 401 included
+		Get:           fakereplicate.CallCount{Calls: calls.Get.Calls},
+		List:          fakereplicate.CallCount{Calls: 1},
+		Cancel:        fakereplicate.CallCount{Calls: 1},
+		WebhookSecret: fakereplicate.CallCount{Calls: 1},
 	}, calls)
 	require.Equal(t, fakereplicate.Stats{Created: 1, Succeeded: 1, MaxInFlight: 1}, e.fake.Stats(),
 		"Created is the total of predictions created")
@@ -40,11 +43,13 @@ func TestCallsAreCountedByKind(t *testing.T) {
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	var served struct {
 		fakereplicate.Stats
-		Calls fakereplicate.CallStats `json:"calls"`
+		Calls    fakereplicate.CallStats    `json:"calls"`
+		Webhooks fakereplicate.WebhookStats `json:"webhooks"`
 	}
 	require.NoError(t, json.Unmarshal(body, &served))
 	require.Equal(t, e.fake.Stats(), served.Stats)
 	require.Equal(t, calls, served.Calls, "the stats page is not an API call")
+	require.Equal(t, fakereplicate.WebhookStats{}, served.Webhooks)
 	require.Contains(t, string(body), `"calls":{"create":{"calls":2,"throttled":0}`)
 }
 

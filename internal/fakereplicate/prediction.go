@@ -34,6 +34,7 @@ type prediction struct {
 	dataRemoved        bool
 	badOutput          bool          // its files are HTML served as image/png (Config.BadOutputRate)
 	missingFile        bool          // its files answer 404 (Config.MissingFileRate)
+	hook               *hook         // where to send its webhooks; nil without one
 	done               chan struct{} // closed when it reaches its final status
 }
 

@@ -83,19 +83,20 @@ func TestCreateLimitHoldsUnderParallelCreates(t *testing.T) {
 	require.Equal(t, 10, e.fake.Stats().Created)
 }
 
-func TestOtherLimitCoversGetListAndCancel(t *testing.T) {
+func TestOtherLimitCoversGetListCancelAndSecret(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, fakereplicate.Config{Latency: time.Minute, OtherLimitPerMinute: 3})
+	e := newEnv(t, fakereplicate.Config{Latency: time.Minute, OtherLimitPerMinute: 4})
 	p := e.create(t, "black-forest-labs/flux-schnell", prompt())
 	calls := []struct{ method, path string }{
 		{http.MethodGet, "/v1/predictions/" + p.ID},
 		{http.MethodGet, "/v1/predictions"},
 		{http.MethodPost, "/v1/predictions/" + p.ID + "/cancel"},
+		{http.MethodGet, "/v1/webhooks/default/secret"},
 	}
 	for i, c := range calls {
 		resp, body := e.do(t, c.method, c.path, "")
 		require.Equal(t, http.StatusOK, resp.StatusCode, "%s %s: %s", c.method, c.path, body)
-		require.Equal(t, strconv.Itoa(2-i), resp.Header.Get("ratelimit-remaining"))
+		require.Equal(t, strconv.Itoa(3-i), resp.Header.Get("ratelimit-remaining"))
 	}
 	for _, c := range calls {
 		resp, body := e.do(t, c.method, c.path, "")
@@ -120,10 +121,11 @@ func TestOtherLimitCoversGetListAndCancel(t *testing.T) {
 	require.NotEmpty(t, rec.last.Get("Retry-After"))
 
 	require.Equal(t, fakereplicate.CallStats{
-		Create: fakereplicate.CallCount{Calls: 2},
-		Get:    fakereplicate.CallCount{Calls: 3, Throttled: 2},
-		List:   fakereplicate.CallCount{Calls: 2, Throttled: 1},
-		Cancel: fakereplicate.CallCount{Calls: 2, Throttled: 1},
+		Create:        fakereplicate.CallCount{Calls: 2},
+		Get:           fakereplicate.CallCount{Calls: 3, Throttled: 2},
+		List:          fakereplicate.CallCount{Calls: 2, Throttled: 1},
+		Cancel:        fakereplicate.CallCount{Calls: 2, Throttled: 1},
+		WebhookSecret: fakereplicate.CallCount{Calls: 2, Throttled: 1},
 	}, e.fake.Calls())
 	require.Zero(t, e.fake.Stats().RateLimited, "RateLimited counts creates only")
 }
