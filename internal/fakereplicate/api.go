@@ -1,7 +1,8 @@
 package fakereplicate
 
-// This file holds what every API endpoint shares: credentials, rate-limit headers,
-// injected server errors, and Replicate's JSON and problem+json bodies.
+// This file holds what every API endpoint shares: the kind of call it counts as,
+// credentials, rate limits, injected server errors, and Replicate's JSON and
+// problem+json bodies.
 
 import (
 	"crypto/subtle"
@@ -10,17 +11,57 @@ import (
 	"strings"
 )
 
-// api wraps an API handler with what every Replicate endpoint does, in this order:
-// reject a missing or wrong credential with 401, add the rate-limit headers, and answer
-// a drawn server error with 500 or 503 before the handler can create or change anything.
-func (s *Server) api(h http.HandlerFunc) http.HandlerFunc {
+// kind is the kind of an API call, as counted in CallStats and rate limited.
+type kind int
+
+const (
+	kindCreate kind = iota
+	kindGet
+	kindList
+	kindCancel
+	kindWebhookSecret
+)
+
+// count returns the counter of kind k. Callers hold s.mu.
+func (s *Server) count(k kind) *CallCount {
+	switch k {
+	case kindCreate:
+		return &s.calls.Create
+	case kindGet:
+		return &s.calls.Get
+	case kindList:
+		return &s.calls.List
+	case kindCancel:
+		return &s.calls.Cancel
+	default:
+		return &s.calls.WebhookSecret
+	}
+}
+
+// countThrottled counts a call of kind k answered 429. Callers hold s.mu.
+func (s *Server) countThrottled(k kind) {
+	s.count(k).Throttled++
+	if k == kindCreate {
+		s.stats.RateLimited++
+	}
+}
+
+// api wraps an API handler of kind k with what every Replicate endpoint does, in this
+// order: count the call, reject a missing or wrong credential with 401, apply the rate
+// limit of its kind (its headers, and 429 over it), and answer a drawn server error with
+// 500 or 503 before the handler can create or change anything.
+func (s *Server) api(k kind, h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
+		s.mu.Lock()
+		s.count(k).Calls++
+		s.mu.Unlock()
 		if !s.authorized(r) {
 			problem(w, http.StatusUnauthorized, "Unauthenticated", "You did not pass a valid authentication token")
 			return
 		}
-		w.Header().Set("ratelimit-remaining", "2999")
-		w.Header().Set("ratelimit-reset", "60")
+		if s.throttle(w, r, k) {
+			return
+		}
 		if status := s.drawServerError(); status != 0 {
 			problem(w, status, http.StatusText(status), "Something went wrong on our end. Please try again later.")
 			return
@@ -35,11 +76,16 @@ func (s *Server) authorized(r *http.Request) bool {
 	if s.cfg.Token == "" {
 		return true
 	}
-	scheme, token, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+	scheme, token, _ := cutAuthorization(r)
 	if scheme != "Bearer" && scheme != "Token" {
 		return false
 	}
 	return subtle.ConstantTimeCompare([]byte(token), []byte(s.cfg.Token)) == 1
+}
+
+// cutAuthorization splits r's Authorization header into its scheme and credential.
+func cutAuthorization(r *http.Request) (scheme, token string, ok bool) {
+	return strings.Cut(r.Header.Get("Authorization"), " ")
 }
 
 // drawServerError returns 500 or 503 when this call is drawn to fail, else 0, and

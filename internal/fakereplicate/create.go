@@ -12,22 +12,27 @@ import (
 	"time"
 )
 
-// createBody is the JSON a create posts. Webhook and stream are accepted and ignored:
-// the fake never calls out.
+// createBody is the JSON a create posts. Stream is accepted and ignored.
 type createBody struct {
-	Version string         `json:"version"`
-	Input   map[string]any `json:"input"`
+	Version             string         `json:"version"`
+	Input               map[string]any `json:"input"`
+	Webhook             string         `json:"webhook"`
+	WebhookEventsFilter []string       `json:"webhook_events_filter"`
 }
 
-// handleCreate answers 201 with a new prediction in status starting; 429 when drawn to be
+// handleCreate answers 201 with a new prediction in status starting, or with Prefer:
+// wait, in the status it has once final or once the wait is over; 429 when drawn to be
 // throttled (before the body is read, as a gateway would); 400 for a body that is not
-// JSON; 422 for a missing version or an invalid input.
+// JSON or a malformed wait preference; 422 for a missing version, an invalid input, a
+// webhook that is not an http(s) URL or an unknown webhook event.
 func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request) {
 	if s.drawRateLimit() {
-		secs := strconv.Itoa(s.cfg.retryAfterSeconds())
-		w.Header().Set("Retry-After", secs)
-		problem(w, http.StatusTooManyRequests, "Too Many Requests",
-			"Request was throttled. Your rate limit resets in ~"+secs+"s.")
+		throttled(w, strconv.Itoa(s.cfg.retryAfterSeconds()))
+		return
+	}
+	wait, err := parseWait(r.Header.Get("Prefer"))
+	if err != nil {
+		problem(w, http.StatusBadRequest, "Bad request", "Invalid Prefer header: "+err.Error()+".")
 		return
 	}
 	var body createBody
@@ -51,11 +56,21 @@ func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	hook, ok := parseHook(w, body.Webhook, body.WebhookEventsFilter)
+	if !ok {
+		return
+	}
 	p := &prediction{
 		id: newID(), model: model, version: version, input: body.Input, outputs: outputs,
 		single: strings.Contains(model, "flux-1.1-pro"), base: s.base(r), status: statusStarting,
+		hook: hook, done: make(chan struct{}),
 	}
-	writeJSON(w, http.StatusCreated, s.admit(p))
+	view := s.admit(p)
+	if wait > 0 {
+		view = s.await(r.Context(), p, wait)
+		w.Header().Set("Location", p.base+"/v1/predictions/"+p.id)
+	}
+	writeJSON(w, http.StatusCreated, view)
 }
 
 // splitVersion reads a create's version: "owner/name:id", "owner/name", or a bare id.
@@ -106,7 +121,7 @@ func (s *Server) drawRateLimit() bool {
 	defer s.mu.Unlock()
 	limited := s.rng.Float64() < s.cfg.RateLimitRate
 	if limited {
-		s.stats.RateLimited++
+		s.countThrottled(kindCreate)
 	}
 	return limited
 }
@@ -122,6 +137,7 @@ func (s *Server) admit(p *prediction) map[string]any {
 	if s.cfg.MissingFileRate > 0 {
 		p.missingFile = s.rng.Float64() < s.cfg.MissingFileRate
 	}
+	s.drawHookFaults(p)
 	s.preds[p.id] = p
 	s.order = append(s.order, p)
 	s.stats.Created++

@@ -100,3 +100,28 @@ func prompt(extra ...any) replicate.PredictionInput {
 	}
 	return in
 }
+
+// doWith makes a raw call carrying the headers in header (Authorization included: none
+// is added) and returns the response and its body.
+func (e *env) doWith(t *testing.T, method, path, body string, header http.Header) (*http.Response, []byte) {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), method, e.url+path, strings.NewReader(body))
+	require.NoError(t, err)
+	req.Header = header.Clone()
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := e.hc.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	return resp, b
+}
+
+// bearer is an Authorization header carrying tok.
+func bearer(tok string) http.Header { return http.Header{"Authorization": {"Bearer " + tok}} }
+
+// createPath is the create-by-model endpoint of flux-schnell, and createBody a valid body.
+const (
+	createPath = "/v1/models/black-forest-labs/flux-schnell/predictions"
+	createBody = `{"input":{"prompt":"a red fox in the snow"}}`
+)

@@ -1,7 +1,8 @@
 package fakereplicate
 
 // This file moves predictions through their statuses: the timers that start and end
-// them, cancel, and the removal of outputs after Config.OutputTTL.
+// them, cancel, and the removal of outputs after Config.OutputTTL. Each move sends the
+// webhook the prediction asked for.
 
 import (
 	"net/http"
@@ -33,6 +34,7 @@ func (s *Server) schedule(p *prediction) {
 func (s *Server) start(p *prediction) {
 	if p.status == statusStarting {
 		p.status, p.startedAt = statusProcessing, time.Now()
+		s.emitStart(p)
 	}
 }
 
@@ -48,10 +50,12 @@ func (s *Server) end(p *prediction, status, errText string) {
 	s.finish(p)
 }
 
-// finish stamps p's completion, counts it, and arms the removal of its outputs.
-// Callers hold s.mu and have just set p's final status.
+// finish stamps p's completion, counts it, wakes those waiting for it, sends its
+// completed webhook, and arms the removal of its outputs. Callers hold s.mu and have
+// just set p's final status.
 func (s *Server) finish(p *prediction) {
 	p.completedAt = time.Now()
+	close(p.done)
 	s.stats.InFlight--
 	switch p.status {
 	case statusSucceeded:
@@ -61,6 +65,7 @@ func (s *Server) finish(p *prediction) {
 	case statusCanceled:
 		s.stats.Canceled++
 	}
+	s.emitCompleted(p)
 	if s.cfg.OutputTTL > 0 {
 		s.after(s.cfg.OutputTTL, func() { p.dataRemoved = true })
 	}

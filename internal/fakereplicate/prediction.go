@@ -32,8 +32,10 @@ type prediction struct {
 	startedAt          time.Time
 	completedAt        time.Time
 	dataRemoved        bool
-	badOutput          bool // its files are HTML served as image/png (Config.BadOutputRate)
-	missingFile        bool // its files answer 404 (Config.MissingFileRate)
+	badOutput          bool          // its files are HTML served as image/png (Config.BadOutputRate)
+	missingFile        bool          // its files answer 404 (Config.MissingFileRate)
+	hook               *hook         // where to send its webhooks; nil without one
+	done               chan struct{} // closed when it reaches its final status
 }
 
 func (p *prediction) final() bool {
