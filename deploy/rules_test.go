@@ -1,5 +1,6 @@
 // This file checks the alerting rules without Prometheus: every alert links a runbook
-// heading that exists in docs/operations.md.
+// heading that exists in docs/operations.md, and rules_test.yml has a case where it
+// fires and one where it stays quiet. promtool runs those cases (make lint).
 
 package deploy
 
@@ -15,6 +16,7 @@ import (
 
 const (
 	rulesFile     = "prometheus/rules.yml"
+	rulesTestFile = "prometheus/rules_test.yml"
 	operationsDoc = "../docs/operations.md"
 	// runbookPrefix starts every runbook_url: the doc, relative to the repository.
 	runbookPrefix = "docs/operations.md#"
@@ -64,6 +66,38 @@ func TestEveryAlertLinksItsRunbook(t *testing.T) {
 		require.True(t, anchors[anchor], "%s: runbook_url %s: docs/operations.md has no heading with anchor #%s", a.Alert, url, anchor)
 		require.NotEmpty(t, a.Annotations["summary"], "%s has a summary", a.Alert)
 		require.NotEmpty(t, a.Labels["severity"], "%s has a severity", a.Alert)
+	}
+}
+
+func TestEveryAlertIsTestedFiringAndNot(t *testing.T) {
+	t.Parallel()
+	raw, err := os.ReadFile(rulesTestFile)
+	require.NoError(t, err)
+	var f struct {
+		RuleFiles []string `yaml:"rule_files"`
+		Tests     []struct {
+			AlertRuleTests []struct {
+				Alertname string           `yaml:"alertname"`
+				ExpAlerts []map[string]any `yaml:"exp_alerts"`
+			} `yaml:"alert_rule_test"`
+		} `yaml:"tests"`
+	}
+	require.NoError(t, yaml.Unmarshal(raw, &f))
+	require.Equal(t, []string{"rules.yml"}, f.RuleFiles, "%s tests %s", rulesTestFile, rulesFile)
+
+	fires, quiet := map[string]bool{}, map[string]bool{}
+	for _, tc := range f.Tests {
+		for _, at := range tc.AlertRuleTests {
+			if len(at.ExpAlerts) > 0 {
+				fires[at.Alertname] = true
+			} else {
+				quiet[at.Alertname] = true
+			}
+		}
+	}
+	for _, a := range readAlerts(t) {
+		require.True(t, fires[a.Alert], "%s has no case in %s where it fires", a.Alert, rulesTestFile)
+		require.True(t, quiet[a.Alert], "%s has no case in %s where it stays quiet", a.Alert, rulesTestFile)
 	}
 }
 
