@@ -36,11 +36,12 @@ bench: ## run the benchmarks and print the results (BENCHFLAGS=..., default: -be
 chaos: ## the failure scenarios, longer and bigger (CHAOS_SCALE=2 doubles them); prints a summary table
 	$(PG) exec -- $(GO) test -tags chaos -run '^TestChaos$$' -count=1 -timeout 60m -v ./internal/e2e/ | grep -v '^{' 
 
-lint: ## gofmt, go vet, the compose file, the alerting rules and their tests, the dashboard's queries (promtool)
+lint: ## gofmt, go vet, compose.yaml, alert rules and their tests, dashboard queries (promtool), Dockerfile
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	$(PROMTOOL_TEST)
 	PROMTOOL="$$($(TOOLS) promtool)" $(GO) test -count=1 ./internal/composecheck/ ./deploy/
+	"$$($(TOOLS) dockerfilelint)" Dockerfile
 
 fmt: ## gofmt every Go file
 	gofmt -w .
