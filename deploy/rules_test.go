@@ -1,11 +1,13 @@
 // This file checks the alerting rules without Prometheus: every alert links a runbook
-// heading that exists in docs/operations.md, and rules_test.yml has a case where it
-// fires and one where it stays quiet. promtool runs those cases (make lint).
+// heading that exists in docs/operations.md, rules_test.yml has a case where it fires
+// and one where it stays quiet (promtool runs them, make lint), and the scrape jobs it
+// selects are the ones prometheus.yml defines.
 
 package deploy
 
 import (
 	"os"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -145,4 +147,32 @@ func TestHeadingAnchors(t *testing.T) {
 		"operations": true, "configuration-environment": true, "photogennoworkerready": true,
 		"scaling-and-tuning": true, "scaling-and-tuning-1": true,
 	}, got)
+}
+
+// Every scrape job an alert selects (job="...") is one that compose's Prometheus
+// scrapes, so a renamed job cannot silently mute an alert.
+func TestAlertsSelectScrapedJobs(t *testing.T) {
+	t.Parallel()
+	raw, err := os.ReadFile("prometheus/prometheus.yml")
+	require.NoError(t, err)
+	var cfg struct {
+		RuleFiles     []string `yaml:"rule_files"`
+		ScrapeConfigs []struct {
+			JobName string `yaml:"job_name"`
+		} `yaml:"scrape_configs"`
+	}
+	require.NoError(t, yaml.Unmarshal(raw, &cfg))
+	require.Equal(t, []string{"rules.yml"}, cfg.RuleFiles, "prometheus.yml loads the rules beside it")
+	jobs := map[string]bool{}
+	for _, sc := range cfg.ScrapeConfigs {
+		jobs[sc.JobName] = true
+	}
+	require.True(t, jobs["photogen-api"] && jobs["photogen-worker"], "jobs %v", jobs)
+
+	selector := regexp.MustCompile(`\bjob="([^"]*)"`)
+	for _, a := range readAlerts(t) {
+		for _, m := range selector.FindAllStringSubmatch(a.Expr, -1) {
+			require.True(t, jobs[m[1]], "%s selects job %q, which prometheus.yml does not scrape", a.Alert, m[1])
+		}
+	}
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/compose-spec/compose-go/v2/cli"
 	"github.com/compose-spec/compose-go/v2/template"
 	"github.com/compose-spec/compose-go/v2/types"
+	"github.com/goccy/go-yaml"
 	"github.com/stretchr/testify/require"
 )
 
@@ -122,11 +123,49 @@ func TestComposeServices(t *testing.T) {
 	require.Equal(t, requiredEnv["STRIPE_WEBHOOK_SECRET"], env(t, p.Services["api"], "STRIPE_WEBHOOK_SECRET"))
 	require.Equal(t, requiredEnv["REPLICATE_API_TOKEN"], env(t, p.Services["worker"], "REPLICATE_API_TOKEN"))
 	require.NotContains(t, p.Services["api"].Environment, "REPLICATE_API_TOKEN", "only workers call Replicate")
+	require.Equal(t, ":9090", env(t, p.Services["worker"], "WORKER_ADDR"), "where Prometheus scrapes the workers")
+}
+
+func TestComposeMonitoringProfile(t *testing.T) {
+	t.Parallel()
+	p := mustLoad(t, "monitoring")
+	require.ElementsMatch(t, []string{"postgres", "migrate", "api", "worker", "prometheus", "grafana"}, p.ServiceNames())
+	for _, name := range []string{"prometheus", "grafana"} {
+		s := p.Services[name]
+		require.Equal(t, []string{"monitoring"}, s.Profiles, "%s runs only in the monitoring profile", name)
+		for _, port := range s.Ports {
+			require.Equal(t, "127.0.0.1", port.HostIP, "%s is published on the loopback only", name)
+		}
+	}
+
+	prom := p.Services["prometheus"]
+	dir := bindTarget(t, prom, abs(t, "deploy/prometheus"))
+	require.Contains(t, []string(prom.Command), "--config.file="+dir+"/prometheus.yml")
+	for _, f := range []string{"prometheus.yml", "rules.yml"} {
+		require.FileExists(t, filepath.Join(root, "deploy/prometheus", f))
+	}
+
+	graf := p.Services["grafana"]
+	require.Equal(t, "/etc/grafana/provisioning", bindTarget(t, graf, abs(t, "deploy/grafana/provisioning")))
+	dashboard := bindTarget(t, graf, abs(t, "deploy/grafana/photogen.json"))
+	raw, err := os.ReadFile(filepath.Join(root, "deploy/grafana/provisioning/dashboards/photogen.yml"))
+	require.NoError(t, err)
+	var provider struct {
+		Providers []struct {
+			Options struct {
+				Path string `yaml:"path"`
+			} `yaml:"options"`
+		} `yaml:"providers"`
+	}
+	require.NoError(t, yaml.Unmarshal(raw, &provider))
+	require.Len(t, provider.Providers, 1)
+	require.Equal(t, provider.Providers[0].Options.Path, filepath.Dir(dashboard),
+		"the dashboard is mounted where Grafana's provider looks")
 }
 
 func TestComposeImagesAreFullyQualified(t *testing.T) {
 	t.Parallel()
-	p := mustLoad(t)
+	p := mustLoad(t, "monitoring")
 	for name, s := range p.Services {
 		if s.Image == image {
 			continue
@@ -218,4 +257,17 @@ func env(t *testing.T, s types.ServiceConfig, name string) string {
 	v, ok := s.Environment[name]
 	require.True(t, ok && v != nil, "%s sets %s", s.Name, name)
 	return *v
+}
+
+// bindTarget returns where s mounts the host path source, read-only.
+func bindTarget(t *testing.T, s types.ServiceConfig, source string) string {
+	t.Helper()
+	for _, v := range s.Volumes {
+		if v.Type == types.VolumeTypeBind && v.Source == source {
+			require.True(t, v.ReadOnly, "%s mounts %s read-only", s.Name, source)
+			return v.Target
+		}
+	}
+	require.Failf(t, "missing mount", "%s does not mount %s", s.Name, source)
+	return ""
 }
