@@ -8,6 +8,10 @@ GO ?= go
 TESTFLAGS ?=
 BENCHFLAGS ?= -benchtime 3x
 PG := internal/dev/pg.sh
+# Tools beyond Go (promtool, dockerfilelint): `$(TOOLS) NAME` prints the path, installing when missing.
+TOOLS := internal/dev/tools.sh
+# Checks and unit-tests the Prometheus alerting rules with promtool.
+PROMTOOL_TEST := internal/dev/promtool-test.sh
 
 .PHONY: help build run demo test bench chaos lint fmt clean clean-data
 
@@ -32,10 +36,12 @@ bench: ## run the benchmarks and print the results (BENCHFLAGS=..., default: -be
 chaos: ## the failure scenarios, longer and bigger (CHAOS_SCALE=2 doubles them); prints a summary table
 	$(PG) exec -- $(GO) test -tags chaos -run '^TestChaos$$' -count=1 -timeout 60m -v ./internal/e2e/ | grep -v '^{' 
 
-lint: ## gofmt, go vet and the compose file check
+lint: ## gofmt, go vet, compose.yaml, alert rules and their tests, dashboard queries (promtool), Dockerfile
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
-	$(GO) test -count=1 ./internal/composecheck/
+	$(PROMTOOL_TEST)
+	PROMTOOL="$$($(TOOLS) promtool)" $(GO) test -count=1 ./internal/composecheck/ ./deploy/
+	"$$($(TOOLS) dockerfilelint)" Dockerfile
 
 fmt: ## gofmt every Go file
 	gofmt -w .

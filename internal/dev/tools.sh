@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# tools.sh: find, or install when missing, a tool that `make lint` needs besides Go, and
+# print its path on stdout (progress goes to stderr).
+#
+#   internal/dev/tools.sh promtool        Prometheus's rule checker (Debian's prometheus package)
+#   internal/dev/tools.sh dockerfilelint  the Dockerfile linter (npm), kept in the tools directory
+#
+# promtool: $PROMTOOL if set, else promtool on PATH. When there is none and we are root
+# with apt, Debian's prometheus package is installed without its recommends, and no
+# Prometheus server is left running: for the install, a policy-rc.d that denies every
+# service start is put in place unless the machine has one, any prometheus process the
+# install started anyway is stopped by its pid, and under systemd the unit is disabled.
+# apt-get update runs only when the install fails without it.
+#
+# dockerfilelint: $DOCKERFILELINT if set, else dockerfilelint on PATH, else the copy in
+# $PHOTOGEN_TOOLS_DIR (default ${XDG_CACHE_HOME:-~/.cache}/photogen-tools), installed
+# there with npm at the pinned version below when missing. Nothing is written to the repo.
+set -euo pipefail
+
+DOCKERFILELINT_VERSION=1.8.0
+
+log() { printf 'tools.sh: %s\n' "$*" >&2; }
+usage() {
+	log "usage: tools.sh promtool|dockerfilelint"
+	exit 2
+}
+
+tools_dir=${PHOTOGEN_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/photogen-tools}
+
+# prometheus_pids prints the pids of running /usr/bin/prometheus processes, one a line.
+prometheus_pids() {
+	local exe pid
+	for exe in /proc/[0-9]*/exe; do
+		pid=${exe#/proc/}
+		pid=${pid%/exe}
+		if [ "$(readlink "$exe" 2>/dev/null)" = /usr/bin/prometheus ]; then
+			echo "$pid"
+		fi
+	done
+}
+
+apt_install() {
+	local opts=(-y -q --no-install-recommends -o DPkg::Lock::Timeout=600)
+	if ! DEBIAN_FRONTEND=noninteractive apt-get install "${opts[@]}" "$@" </dev/null >&2; then
+		log "apt-get install $* failed: updating the package lists and trying again"
+		apt-get update -q -o DPkg::Lock::Timeout=600 </dev/null >&2
+		DEBIAN_FRONTEND=noninteractive apt-get install "${opts[@]}" "$@" </dev/null >&2
+	fi
+}
+
+install_prometheus() {
+	local policy=/usr/sbin/policy-rc.d made_policy="" before pid
+	if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+		log "promtool not found: install Prometheus's promtool (Debian: apt-get install prometheus) or set PROMTOOL"
+		exit 1
+	fi
+	log "promtool not found: installing Debian's prometheus package (no server is left running)"
+	if [ ! -e "$policy" ]; then
+		printf '#!/bin/sh\n# tools.sh: no service starts while it installs prometheus\nexit 101\n' >"$policy"
+		chmod 755 "$policy"
+		made_policy=$policy
+		trap 'rm -f "$made_policy"' EXIT
+	fi
+	before=$(prometheus_pids)
+	apt_install prometheus
+	if [ -n "$made_policy" ]; then
+		rm -f "$made_policy"
+		trap - EXIT
+	fi
+	if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then
+		systemctl disable --now prometheus.service >&2 || true
+	fi
+	for pid in $(prometheus_pids); do
+		if ! grep -qx "$pid" <<<"$before"; then
+			log "stopping the prometheus server (pid $pid) that the install started"
+			kill "$pid" 2>/dev/null || true
+		fi
+	done
+}
+
+find_promtool() {
+	if [ -n "${PROMTOOL:-}" ]; then
+		echo "$PROMTOOL"
+		return 0
+	fi
+	if ! command -v promtool >/dev/null 2>&1; then
+		install_prometheus
+	fi
+	command -v promtool || {
+		log "the prometheus package is installed but promtool is not on PATH"
+		exit 1
+	}
+}
+
+find_dockerfilelint() {
+	local bin=$tools_dir/node_modules/.bin/dockerfilelint
+	if [ -n "${DOCKERFILELINT:-}" ]; then
+		echo "$DOCKERFILELINT"
+		return 0
+	fi
+	if command -v dockerfilelint >/dev/null 2>&1; then
+		command -v dockerfilelint
+		return 0
+	fi
+	if [ ! -x "$bin" ]; then
+		if ! command -v npm >/dev/null 2>&1; then
+			log "dockerfilelint not found and npm is missing: install Node.js and npm, or set DOCKERFILELINT"
+			exit 1
+		fi
+		log "dockerfilelint not found: installing dockerfilelint@$DOCKERFILELINT_VERSION into $tools_dir"
+		mkdir -p "$tools_dir"
+		npm install --prefix "$tools_dir" --no-save --no-audit --no-fund --loglevel=error \
+			"dockerfilelint@$DOCKERFILELINT_VERSION" </dev/null >&2
+	fi
+	echo "$bin"
+}
+
+case ${1:-} in
+promtool) find_promtool ;;
+dockerfilelint) find_dockerfilelint ;;
+*) usage ;;
+esac
