@@ -27,8 +27,9 @@ run: build ## run api + worker on 127.0.0.1:8080 (finds or starts PostgreSQL; fa
 demo: build ## drive the whole flow against `make run` (in another terminal)
 	STRIPE_WEBHOOK_SECRET="$${STRIPE_WEBHOOK_SECRET:-whsec_photogen_dev_secret_do_not_use_in_prod}" bin/photogen demo
 
-test: ## run every test with the race detector against a real PostgreSQL (TESTFLAGS=...)
-	$(PG) exec -- $(GO) test -race -count=1 -timeout 30m $(TESTFLAGS) ./...
+test: ## run every test with the race detector against a real PostgreSQL, and the alert rules' tests (TESTFLAGS=...)
+	$(PROMTOOL_TEST)
+	PROMTOOL="$$($(TOOLS) promtool)" $(PG) exec -- $(GO) test -race -count=1 -timeout 30m $(TESTFLAGS) ./...
 
 bench: ## run the benchmarks and print the results (BENCHFLAGS=..., default: -benchtime 3x)
 	$(PG) exec -- $(GO) test -run '^$$' -bench . -benchmem -timeout 30m $(BENCHFLAGS) ./...

@@ -129,7 +129,7 @@ func findPromtool(t *testing.T) string {
 	}
 	p, err := exec.LookPath("promtool")
 	if err != nil {
-		t.Skip("promtool not found: `make lint` installs it (internal/dev/tools.sh promtool), or set PROMTOOL")
+		t.Fatal("promtool not found: `make test` and `make lint` install it (internal/dev/tools.sh promtool) and set PROMTOOL")
 	}
 	return p
 }
