@@ -23,6 +23,8 @@ func (s *Server) ServeAdmin(h http.Handler, token string) {
 type Metrics interface {
 	Handler() http.Handler          // the /metrics page
 	GinMiddleware() gin.HandlerFunc // counts and times requests by route
+	WebhookReceived(outcome string) // counts Replicate webhook deliveries
+	PredictionFinished(status string)
 }
 
 // Instrument serves m at /metrics and records requests in it. Call it

@@ -66,6 +66,9 @@ type Server struct {
 	ready  atomic.Bool // migrations were found applied once; they do not un-apply
 	photos http.Handler
 
+	replicate      ReplicateWebhooks // POST /webhooks/replicate, when set
+	webhookRefused func(error) (string, bool)
+
 	admin      http.Handler // River UI, when OPERATOR_TOKEN is set
 	adminToken string
 	metrics    Metrics
@@ -110,6 +113,9 @@ func (s *Server) Handler() *gin.Engine {
 	r.POST("/api/blueprint/generate-paid", s.handleGeneratePaid)
 	r.GET("/api/blueprint/status", s.handleStatus)
 	r.POST("/webhooks/stripe", s.handleStripeWebhook)
+	if s.replicate != nil {
+		r.POST("/webhooks/replicate", s.handleReplicateWebhook)
+	}
 	s.mountOps(r)
 	if s.photos != nil {
 		r.GET("/photos/*name", gin.WrapH(s.photos))

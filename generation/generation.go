@@ -15,6 +15,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver"
 	"github.com/riverqueue/river/rivertype"
 )
 
@@ -61,12 +62,22 @@ type DB interface {
 	Refund(ctx context.Context, id uuid.UUID) (*Subscriber, error)
 	// FailGeneration ends a queued or generating generation as failed; false when it was not.
 	FailGeneration(ctx context.Context, id uuid.UUID, reason string) (bool, error)
+	// RequestWake marks a generating subscriber's generation as having news (row-locked
+	// until the transaction ends) and returns its status.
+	RequestWake(ctx context.Context, id uuid.UUID) (Status, error)
+	// TakeWake clears a subscriber's pending news and reports whether there was any.
+	TakeWake(ctx context.Context, id uuid.UUID) (bool, error)
+	// RecordOutcome writes a provider's report of a prediction to the ledger and returns
+	// the subscriber it belongs to.
+	RecordOutcome(ctx context.Context, p Prediction) (uuid.UUID, RecordResult, error)
 	// Tx is the transaction itself, for River's InsertTx.
 	Tx() pgx.Tx
 }
 
-// Inserter inserts River jobs in a transaction: a *river.Client[pgx.Tx], insert-only
-// in the api and the CLI, working in the worker.
+// Inserter inserts and wakes River jobs in a transaction: a *river.Client[pgx.Tx],
+// insert-only in the api and the CLI, working in the worker.
 type Inserter interface {
 	InsertTx(ctx context.Context, tx pgx.Tx, args river.JobArgs, opts *river.InsertOpts) (*rivertype.JobInsertResult, error)
+	JobRetryTx(ctx context.Context, tx pgx.Tx, id int64) (*rivertype.JobRow, error)
+	Driver() riverdriver.Driver[pgx.Tx]
 }

@@ -34,6 +34,10 @@ type Metrics struct {
 	photosAppended      prometheus.Counter
 
 	providerDuration *prometheus.HistogramVec
+
+	generationDuration prometheus.Histogram
+	storeDelay         prometheus.Histogram
+	webhooks           *prometheus.CounterVec
 }
 
 // New returns a Metrics whose registry holds the Go runtime and process
@@ -51,6 +55,7 @@ func New() *Metrics {
 	m.initJobs()
 	m.initPredictions()
 	m.initProvider()
+	m.initGeneration()
 	return m
 }
 

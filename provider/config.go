@@ -5,6 +5,7 @@ package provider
 import (
 	"errors"
 	"fmt"
+	"net/url"
 	"strings"
 	"time"
 )
@@ -18,11 +19,18 @@ type ReplicateConfig struct {
 	Token       string        // REPLICATE_API_TOKEN
 	BaseURL     string        // REPLICATE_BASE_URL; default DefaultReplicateBaseURL
 	Model       string        // REPLICATE_MODEL: "owner/name" or "owner/name:version"; default black-forest-labs/flux-schnell
-	HTTPTimeout time.Duration // per request; default 30s
+	HTTPTimeout time.Duration // per request; default 30s, or SyncWait+15s when longer
 	// SeedInput is the model input that carries the random seed photogen uses to find a
 	// prediction whose create answer was lost; default "seed" (flux models). "none"
 	// sends no seed, and such predictions can then not be found again.
 	SeedInput string
+	// WebhookURL is REPLICATE_WEBHOOK_URL, the public URL of the api's
+	// POST /webhooks/replicate. Set, every create asks for a webhook when it completes.
+	WebhookURL string
+	// SyncWait is REPLICATE_SYNC_WAIT: without a webhook URL, how long a create asks
+	// Replicate to hold its answer until the prediction is final (Prefer: wait);
+	// 1s..60s, default 10s.
+	SyncWait time.Duration
 }
 
 // WithDefaults returns c with zero fields set to their defaults.
@@ -33,11 +41,14 @@ func (c ReplicateConfig) WithDefaults() ReplicateConfig {
 	if c.Model == "" {
 		c.Model = "black-forest-labs/flux-schnell"
 	}
-	if c.HTTPTimeout == 0 {
-		c.HTTPTimeout = 30 * time.Second
-	}
 	if c.SeedInput == "" {
 		c.SeedInput = "seed"
+	}
+	if c.SyncWait == 0 {
+		c.SyncWait = 10 * time.Second
+	}
+	if c.HTTPTimeout == 0 {
+		c.HTTPTimeout = max(30*time.Second, c.SyncWait+15*time.Second)
 	}
 	return c
 }
@@ -53,6 +64,17 @@ func (c ReplicateConfig) Validate() error {
 	}
 	if c.HTTPTimeout < 0 {
 		errs = append(errs, errors.New("the provider's HTTP timeout must not be negative"))
+	}
+	if c.SyncWait < time.Second || c.SyncWait > time.Minute || c.SyncWait%time.Second != 0 {
+		errs = append(errs, fmt.Errorf("REPLICATE_SYNC_WAIT %s: want whole seconds from 1s to 60s", c.SyncWait))
+	}
+	if c.HTTPTimeout > 0 && c.HTTPTimeout <= c.SyncWait {
+		errs = append(errs, fmt.Errorf("the provider's HTTP timeout %s must exceed REPLICATE_SYNC_WAIT %s", c.HTTPTimeout, c.SyncWait))
+	}
+	if c.WebhookURL != "" {
+		if u, err := url.Parse(c.WebhookURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			errs = append(errs, fmt.Errorf("REPLICATE_WEBHOOK_URL %q: want an absolute http(s) URL", c.WebhookURL))
+		}
 	}
 	return errors.Join(errs...)
 }

@@ -7,17 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"time"
-
-	"photogen/generation"
 )
-
-// Prediction is what photogen needs of a provider's prediction.
-type Prediction struct {
-	ID         string
-	Status     generation.PredictionStatus
-	OutputURLs []string // the images, when Status is succeeded
-	Error      string   // the provider's reason, when Status is failed
-}
 
 // Error is a refusal from the provider's API, with its HTTP status.
 type Error struct {
@@ -54,3 +44,6 @@ func Permanent(err error) bool {
 	var pe *Error
 	return errors.As(err, &pe) && !pe.Temporary()
 }
+
+// Throttled reports whether the provider refused the call for its rate limit (429).
+func (e *Error) Throttled() bool { return e.Status == 429 }

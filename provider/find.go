@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"photogen/generation"
 	"time"
 
 	"github.com/replicate/replicate-go"
@@ -15,9 +16,9 @@ import (
 
 // Find pages through the account's predictions, newest first, back to since, for the
 // one whose input has seed and prompt.
-func (r *Replicate) Find(ctx context.Context, seed int64, prompt string, since time.Time) (Prediction, bool, error) {
+func (r *Replicate) Find(ctx context.Context, seed int64, prompt string, since time.Time) (generation.Prediction, bool, error) {
 	if r.seedInput == "" {
-		return Prediction{}, false, nil
+		return generation.Prediction{}, false, nil
 	}
 	page, err := r.client.ListPredictions(ctx)
 	for pages := 0; err == nil && pages < maxListPages; pages++ {
@@ -33,14 +34,14 @@ func (r *Replicate) Find(ctx context.Context, seed int64, prompt string, since t
 			}
 		}
 		if older || page.Next == nil {
-			return Prediction{}, false, nil
+			return generation.Prediction{}, false, nil
 		}
 		page, err = r.nextPage(ctx, *page.Next)
 	}
 	if err != nil {
-		return Prediction{}, false, fmt.Errorf("list predictions: %w", translateReplicate(err, &retryAfterHolder{}))
+		return generation.Prediction{}, false, fmt.Errorf("list predictions: %w", translateReplicate(err, &retryAfterHolder{}))
 	}
-	return Prediction{}, false, fmt.Errorf("list predictions: no match within %d pages", maxListPages)
+	return generation.Prediction{}, false, fmt.Errorf("list predictions: no match within %d pages", maxListPages)
 }
 
 // maxListPages bounds Find's walk through the account's predictions.

@@ -4,6 +4,7 @@ package provider
 
 import (
 	"context"
+	"photogen/generation"
 	"time"
 )
 
@@ -23,7 +24,7 @@ type Observed struct {
 func Observe(r *Replicate, obs Observer) *Observed { return &Observed{Replicate: r, obs: obs} }
 
 // Create creates as Replicate.Create does and reports it; a created prediction counts.
-func (p *Observed) Create(ctx context.Context, prompt string, seed int64) (Prediction, error) {
+func (p *Observed) Create(ctx context.Context, prompt string, seed int64) (generation.Prediction, error) {
 	start := time.Now()
 	pred, err := p.Replicate.Create(ctx, prompt, seed)
 	p.obs.ObserveProviderCall("create", time.Since(start), err)
@@ -34,7 +35,7 @@ func (p *Observed) Create(ctx context.Context, prompt string, seed int64) (Predi
 }
 
 // Get reports the call as "get".
-func (p *Observed) Get(ctx context.Context, id string) (Prediction, error) {
+func (p *Observed) Get(ctx context.Context, id string) (generation.Prediction, error) {
 	start := time.Now()
 	pred, err := p.Replicate.Get(ctx, id)
 	p.obs.ObserveProviderCall("get", time.Since(start), err)
@@ -50,7 +51,7 @@ func (p *Observed) Cancel(ctx context.Context, id string) error {
 }
 
 // Find reports the call as "list"; an adopted prediction was paid for, so it counts.
-func (p *Observed) Find(ctx context.Context, seed int64, prompt string, since time.Time) (Prediction, bool, error) {
+func (p *Observed) Find(ctx context.Context, seed int64, prompt string, since time.Time) (generation.Prediction, bool, error) {
 	start := time.Now()
 	pred, found, err := p.Replicate.Find(ctx, seed, prompt, since)
 	p.obs.ObserveProviderCall("list", time.Since(start), err)

@@ -9,6 +9,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/replicate/replicate-go"
 
@@ -24,6 +25,8 @@ type Replicate struct {
 	seedInput    string
 	token        string
 	http         *http.Client
+	webhook      *replicate.Webhook // nil: creates ask for a synchronous answer instead
+	syncWait     time.Duration
 }
 
 // NewReplicate returns a Replicate provider, or an error for a missing token or a model
@@ -53,13 +56,25 @@ func NewReplicate(cfg ReplicateConfig) (*Replicate, error) {
 	if err != nil {
 		return nil, fmt.Errorf("replicate client: %w", err)
 	}
-	return &Replicate{client: client, owner: owner, model: model, version: version, seedInput: cfg.SeedInput,
-		token: cfg.Token, http: httpClient}, nil
+	r := &Replicate{client: client, owner: owner, model: model, version: version, seedInput: cfg.SeedInput,
+		token: cfg.Token, http: httpClient, syncWait: cfg.SyncWait}
+	if cfg.WebhookURL != "" {
+		r.webhook = &replicate.Webhook{URL: cfg.WebhookURL, Events: []replicate.WebhookEventType{replicate.WebhookEventCompleted}}
+	}
+	return r, nil
 }
 
 // Create starts a one-output prediction for prompt.
-func (r *Replicate) Create(ctx context.Context, prompt string, seed int64) (Prediction, error) {
+//
+// With a webhook URL configured, the create asks Replicate to call it when the
+// prediction completes and returns at once. Without one, it asks Replicate to hold the
+// answer (Prefer: wait) up to SyncWait, so that a fast model's prediction comes back
+// final from this one call; a slower one comes back in flight, and is checked later.
+func (r *Replicate) Create(ctx context.Context, prompt string, seed int64) (generation.Prediction, error) {
 	ctx, hold := withRetryAfter(ctx)
+	if r.webhook == nil {
+		ctx = withPreferWait(ctx, r.syncWait)
+	}
 	input := replicate.PredictionInput{"prompt": prompt, "num_outputs": 1}
 	if r.seedInput != "" {
 		input[r.seedInput] = seed
@@ -67,22 +82,22 @@ func (r *Replicate) Create(ctx context.Context, prompt string, seed int64) (Pred
 	var p *replicate.Prediction
 	var err error
 	if r.version != "" {
-		p, err = r.client.CreatePrediction(ctx, r.version, input, nil, false)
+		p, err = r.client.CreatePrediction(ctx, r.version, input, r.webhook, false)
 	} else {
-		p, err = r.client.CreatePredictionWithModel(ctx, r.owner, r.model, input, nil, false)
+		p, err = r.client.CreatePredictionWithModel(ctx, r.owner, r.model, input, r.webhook, false)
 	}
 	if err != nil {
-		return Prediction{}, fmt.Errorf("create prediction: %w", translateReplicate(err, hold))
+		return generation.Prediction{}, fmt.Errorf("create prediction: %w", translateReplicate(err, hold))
 	}
 	return fromReplicate(p), nil
 }
 
 // Get fetches the prediction's current state.
-func (r *Replicate) Get(ctx context.Context, id string) (Prediction, error) {
+func (r *Replicate) Get(ctx context.Context, id string) (generation.Prediction, error) {
 	ctx, hold := withRetryAfter(ctx)
 	p, err := r.client.GetPrediction(ctx, id)
 	if err != nil {
-		return Prediction{}, fmt.Errorf("get prediction %s: %w", id, translateReplicate(err, hold))
+		return generation.Prediction{}, fmt.Errorf("get prediction %s: %w", id, translateReplicate(err, hold))
 	}
 	return fromReplicate(p), nil
 }
@@ -96,8 +111,8 @@ func (r *Replicate) Cancel(ctx context.Context, id string) error {
 	return nil
 }
 
-func fromReplicate(p *replicate.Prediction) Prediction {
-	out := Prediction{ID: p.ID, Status: generation.PredictionStatus(p.Status)}
+func fromReplicate(p *replicate.Prediction) generation.Prediction {
+	out := generation.Prediction{ID: p.ID, Status: generation.PredictionStatus(p.Status)}
 	switch o := p.Output.(type) {
 	case string:
 		out.OutputURLs = []string{o}
@@ -113,3 +128,7 @@ func fromReplicate(p *replicate.Prediction) Prediction {
 	}
 	return out
 }
+
+// Webhooks reports whether creates ask Replicate for a webhook (else they wait for a
+// synchronous answer, and what is still running is checked later).
+func (r *Replicate) Webhooks() bool { return r.webhook != nil }

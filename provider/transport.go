@@ -28,6 +28,13 @@ func translateReplicate(err error, hold *retryAfterHolder) error {
 
 type retryAfterKey struct{}
 
+type preferWaitKey struct{}
+
+// withPreferWait asks the transport to send "Prefer: wait=N" with the request.
+func withPreferWait(ctx context.Context, d time.Duration) context.Context {
+	return context.WithValue(ctx, preferWaitKey{}, d)
+}
+
 // retryAfterHolder receives the Retry-After of the one call whose context carries it.
 type retryAfterHolder struct{ d time.Duration }
 
@@ -36,12 +43,18 @@ func withRetryAfter(ctx context.Context) (context.Context, *retryAfterHolder) {
 	return context.WithValue(ctx, retryAfterKey{}, h), h
 }
 
-// retryAfterTransport hands a throttled or failed response's Retry-After to the caller
+// retryAfterTransport adds Prefer: wait to a create that asks for it, and hands a throttled or failed response's Retry-After to the caller
 // and hides it from replicate-go, whose retry loop would otherwise sleep on it even when
 // it makes no further attempt.
 type retryAfterTransport struct{ next http.RoundTripper }
 
 func (t retryAfterTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if d, ok := req.Context().Value(preferWaitKey{}).(time.Duration); ok && req.Method == http.MethodPost {
+		// replicate-go sets no per-call headers; a RoundTripper must not change the
+		// caller's request, so this one is a copy.
+		req = req.Clone(req.Context())
+		req.Header.Set("Prefer", "wait="+strconv.Itoa(int(d/time.Second)))
+	}
 	resp, err := t.next.RoundTrip(req)
 	if err != nil || resp.StatusCode < 400 {
 		return resp, err

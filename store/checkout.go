@@ -62,9 +62,12 @@ func (s *Store) MarkPaid(ctx context.Context, id uuid.UUID, paymentIntent string
 // Refund stops the subscriber's generation: a queued, generating or failed generation
 // becomes refunded, and no prediction is created for it afterwards (creations hold a
 // share lock on the row, so this waits for those under way, and they are in the ledger
-// when it returns). A completed generation is left completed. It returns the subscriber
+// when it returns; see LockForCreation). A completed generation is left completed. It returns the subscriber
 // as it now is, or ErrNotFound.
 func (s *Store) Refund(ctx context.Context, id uuid.UUID) (*generation.Subscriber, error) {
+	if err := s.stopCreations(ctx, id); err != nil {
+		return nil, err
+	}
 	q := `UPDATE subscribers
 		SET generation_status = CASE WHEN generation_status IN ('queued', 'generating', 'failed')
 		                             THEN 'refunded' ELSE generation_status END,

@@ -17,14 +17,49 @@ func (s *Store) LockSubscriber(ctx context.Context, id uuid.UUID) (*generation.S
 	return sub, translate("lock subscriber", err)
 }
 
-// ShareLockSubscriber returns the subscriber's generation status and holds a share lock
-// on its row until the transaction ends: the worker takes it around each prediction
-// creation so that a refund, which updates the row, waits for creations under way and
-// is seen by every later one.
-func (s *Store) ShareLockSubscriber(ctx context.Context, id uuid.UUID) (generation.Status, error) {
+// RequestWake marks the subscriber's generation as having news, if it is generating,
+// and returns its status. It locks the row until the transaction ends, so it waits for
+// a worker's last look at the ledger (LockSubscriber) and is seen by the next one.
+func (s *Store) RequestWake(ctx context.Context, id uuid.UUID) (generation.Status, error) {
+	const q = `UPDATE subscribers SET wake_pending = (generation_status = 'generating')
+		WHERE id = $1 RETURNING generation_status`
 	var st generation.Status
-	err := s.db.QueryRow(ctx, `SELECT generation_status FROM subscribers WHERE id = $1 FOR SHARE`, id).Scan(&st)
-	return st, translate("share-lock subscriber", err)
+	err := s.db.QueryRow(ctx, q, id).Scan(&st)
+	return st, translate("request wake", err)
+}
+
+// TakeWake clears the subscriber's pending news and reports whether there was any.
+func (s *Store) TakeWake(ctx context.Context, id uuid.UUID) (bool, error) {
+	tag, err := s.db.Exec(ctx, `UPDATE subscribers SET wake_pending = false WHERE id = $1 AND wake_pending`, id)
+	if err != nil {
+		return false, translate("take wake", err)
+	}
+	return tag.RowsAffected() == 1, nil
+}
+
+// creationLock is the advisory lock key of a subscriber's creations: held shared by each
+// prediction creation, exclusively by whatever stops the generation (refund, cancel).
+const creationLock = `hashtextextended('photogen creations ' || $1::text, 0)`
+
+// LockForCreation returns the subscriber's generation status and holds the creation
+// lock shared until the transaction ends: the worker holds it around each create call,
+// so that a refund or a cancellation waits for creations under way and is seen by every
+// later one. Unlike a row lock, it does not hold up the append or a wake-up, however
+// long the provider takes to answer.
+func (s *Store) LockForCreation(ctx context.Context, id uuid.UUID) (generation.Status, error) {
+	if _, err := s.db.Exec(ctx, `SELECT pg_advisory_xact_lock_shared(`+creationLock+`)`, id); err != nil {
+		return "", translate("lock for creation", err)
+	}
+	var st generation.Status
+	err := s.db.QueryRow(ctx, `SELECT generation_status FROM subscribers WHERE id = $1`, id).Scan(&st)
+	return st, translate("lock for creation", err)
+}
+
+// stopCreations waits for the creations under way and keeps new ones out until the
+// transaction ends.
+func (s *Store) stopCreations(ctx context.Context, id uuid.UUID) error {
+	_, err := s.db.Exec(ctx, `SELECT pg_advisory_xact_lock(`+creationLock+`)`, id)
+	return translate("stop creations", err)
 }
 
 // RequeueGeneration moves a failed generation back to queued and clears its error, so
@@ -58,6 +93,9 @@ func (s *Store) StartGeneration(ctx context.Context, id uuid.UUID) (*generation.
 // the status endpoint shows. It returns false when the generation was in another state
 // (completed, already failed), which it leaves alone.
 func (s *Store) FailGeneration(ctx context.Context, id uuid.UUID, reason string) (bool, error) {
+	if err := s.stopCreations(ctx, id); err != nil {
+		return false, err
+	}
 	const q = `UPDATE subscribers
 		SET generation_status = 'failed', generation_error = $2, updated_at = now()
 		WHERE id = $1 AND generation_status IN ('queued', 'generating')`

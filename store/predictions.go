@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 
 	"photogen/generation"
 )
@@ -19,9 +20,41 @@ func (s *Store) AddIntent(ctx context.Context, subscriberID uuid.UUID, seed int6
 	return id, translate("add intent", err)
 }
 
+// ReserveCreations writes, in one statement, the intents of up to n new predictions of
+// the subscriber, as many as its window allows: no more open (being created, in flight
+// or to keep) than batch, no more than the photos still owed, and no more created in all
+// than budget. It locks the subscriber's row, so concurrent reservations cannot overshoot
+// together, and reserves nothing unless the generation is generating. Each intent has a
+// random seed for the provider's input, so that a create whose answer is lost can be
+// found (see Intent). It returns the intents written, oldest first.
+func (s *Store) ReserveCreations(ctx context.Context, subscriberID uuid.UUID, n, batch, budget int) ([]Intent, error) {
+	const q = `WITH sub AS (
+		    SELECT target_photos - jsonb_array_length(photo_urls) AS owed FROM subscribers
+		    WHERE id = $1 AND generation_status = 'generating' FOR UPDATE
+		), led AS (
+		    SELECT count(provider_id) AS created,
+		           count(*) FILTER (WHERE status = 'creating') AS intents,
+		           count(*) FILTER (WHERE status IN ('creating', 'starting', 'processing', 'finished')
+		                              OR (status = 'succeeded' AND appended_at IS NULL)) AS open
+		    FROM predictions WHERE subscriber_id = $1
+		), grant_ AS (
+		    SELECT greatest(0, least($2::int, $3 - led.open, sub.owed - led.open, $4 - led.created - led.intents)) AS k
+		    FROM sub, led
+		)
+		INSERT INTO predictions (subscriber_id, status, seed)
+		SELECT $1, 'creating', floor(random() * 2147483646)::bigint + 1 FROM grant_, generate_series(1, grant_.k)
+		RETURNING id, seed, created_at`
+	rows, err := s.db.Query(ctx, q, subscriberID, n, batch, budget)
+	if err != nil {
+		return nil, translate("reserve creations", err)
+	}
+	intents, err := pgx.CollectRows(rows, pgx.RowToStructByPos[Intent])
+	return intents, translate("reserve creations", err)
+}
+
 // ResolveIntent completes an intent with the prediction the provider created.
 func (s *Store) ResolveIntent(ctx context.Context, intentID int64, providerID string, status generation.PredictionStatus) error {
-	const q = `UPDATE predictions SET provider_id = $2, status = $3, updated_at = now()
+	const q = `UPDATE predictions SET provider_id = $2, status = $3, checked_at = now(), updated_at = now()
 		WHERE id = $1 AND status = 'creating'`
 	_, err := s.db.Exec(ctx, q, intentID, providerID, status)
 	return translate("resolve intent", err)
@@ -33,15 +66,6 @@ func (s *Store) AbandonIntent(ctx context.Context, intentID int64, reason string
 		WHERE id = $1 AND status = 'creating'`
 	_, err := s.db.Exec(ctx, q, intentID, reason)
 	return translate("abandon intent", err)
-}
-
-// RecordPrediction adds a prediction just created at the provider to the ledger. A
-// second record of the same provider id changes nothing.
-func (s *Store) RecordPrediction(ctx context.Context, subscriberID uuid.UUID, providerID string, status generation.PredictionStatus) error {
-	const q = `INSERT INTO predictions (subscriber_id, provider_id, status) VALUES ($1, $2, $3)
-		ON CONFLICT (provider_id) DO NOTHING`
-	_, err := s.db.Exec(ctx, q, subscriberID, providerID, status)
-	return translate("record prediction "+providerID, err)
 }
 
 // FinishPrediction records a prediction's final status: for a success, the URL of the
@@ -57,10 +81,38 @@ func (s *Store) FinishPrediction(ctx context.Context, providerID string, status 
 
 // Ledger is what the ledger holds for one subscriber.
 type Ledger struct {
-	Created  int      // predictions created at the provider: the spend
-	Failed   int      // failed, canceled or aborted
-	InFlight []string // provider ids still starting or processing
-	Intents  []Intent // creations whose answer never reached the ledger
+	Created  int        // predictions created at the provider: the spend
+	Failed   int        // failed, canceled or aborted
+	InFlight []InFlight // starting or processing at the provider
+	ToKeep   []Finished // succeeded at the provider, the image not yet kept
+	Intents  []Intent   // creations whose answer never reached the ledger
+}
+
+// Open is how many predictions occupy the subscriber's window: in flight, to keep, or
+// being created.
+func (l Ledger) Open() int { return len(l.InFlight) + len(l.ToKeep) + len(l.Intents) }
+
+// InFlightIDs returns the provider ids of the predictions in flight.
+func (l Ledger) InFlightIDs() []string {
+	ids := make([]string, len(l.InFlight))
+	for i, p := range l.InFlight {
+		ids[i] = p.ProviderID
+	}
+	return ids
+}
+
+// InFlight is a prediction the provider is still working on.
+type InFlight struct {
+	ProviderID string
+	CreatedAt  time.Time
+	CheckedAt  time.Time // when we last heard of it
+}
+
+// Finished is a prediction that succeeded at the provider, with the output to keep.
+type Finished struct {
+	ProviderID  string
+	OutputURL   string // the provider's
+	CompletedAt time.Time
 }
 
 // Intent is a creation begun and not known to have finished.
@@ -75,16 +127,29 @@ func (s *Store) LedgerFor(ctx context.Context, subscriberID uuid.UUID) (Ledger, 
 	const q = `SELECT count(provider_id),
 		       count(*) FILTER (WHERE status IN ('failed', 'canceled', 'aborted')),
 		       coalesce(array_agg(provider_id ORDER BY id) FILTER (WHERE status IN ('starting', 'processing')), '{}'),
+		       coalesce(array_agg(created_at ORDER BY id) FILTER (WHERE status IN ('starting', 'processing')), '{}'),
+		       coalesce(array_agg(coalesce(checked_at, updated_at) ORDER BY id) FILTER (WHERE status IN ('starting', 'processing')), '{}'),
+		       coalesce(array_agg(provider_id ORDER BY id) FILTER (WHERE status = 'finished'), '{}'),
+		       coalesce(array_agg(provider_output_url ORDER BY id) FILTER (WHERE status = 'finished'), '{}'),
+		       coalesce(array_agg(coalesce(completed_at, updated_at) ORDER BY id) FILTER (WHERE status = 'finished'), '{}'),
 		       coalesce(array_agg(id ORDER BY id) FILTER (WHERE status = 'creating'), '{}'),
 		       coalesce(array_agg(seed ORDER BY id) FILTER (WHERE status = 'creating'), '{}'),
 		       coalesce(array_agg(created_at ORDER BY id) FILTER (WHERE status = 'creating'), '{}')
 		FROM predictions WHERE subscriber_id = $1`
 	var l Ledger
-	var ids, seeds []int64
-	var created []time.Time
-	err := s.db.QueryRow(ctx, q, subscriberID).Scan(&l.Created, &l.Failed, &l.InFlight, &ids, &seeds, &created)
-	for i := range ids {
-		l.Intents = append(l.Intents, Intent{ID: ids[i], Seed: seeds[i], CreatedAt: created[i]})
+	var flyIDs, keepIDs, keepURLs []string
+	var flyCreated, flyChecked, keepDone, intentCreated []time.Time
+	var intentIDs, seeds []int64
+	err := s.db.QueryRow(ctx, q, subscriberID).Scan(&l.Created, &l.Failed, &flyIDs, &flyCreated, &flyChecked,
+		&keepIDs, &keepURLs, &keepDone, &intentIDs, &seeds, &intentCreated)
+	for i := range flyIDs {
+		l.InFlight = append(l.InFlight, InFlight{ProviderID: flyIDs[i], CreatedAt: flyCreated[i], CheckedAt: flyChecked[i]})
+	}
+	for i := range keepIDs {
+		l.ToKeep = append(l.ToKeep, Finished{ProviderID: keepIDs[i], OutputURL: keepURLs[i], CompletedAt: keepDone[i]})
+	}
+	for i := range intentIDs {
+		l.Intents = append(l.Intents, Intent{ID: intentIDs[i], Seed: seeds[i], CreatedAt: intentCreated[i]})
 	}
 	return l, translate("ledger", err)
 }

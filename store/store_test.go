@@ -43,8 +43,13 @@ func succeed(t *testing.T, s *store.Store, sub uuid.UUID, n int) []string {
 	for range n {
 		pid := uuid.NewString()
 		url := "https://files.example/" + pid + ".png"
-		require.NoError(t, s.RecordPrediction(ctx, sub, pid, generation.PredictionStarting))
-		require.NoError(t, s.FinishPrediction(ctx, pid, generation.PredictionSucceeded, &url, &url, nil))
+		intent, err := s.AddIntent(ctx, sub, 1)
+		require.NoError(t, err)
+		require.NoError(t, s.ResolveIntent(ctx, intent, pid, generation.PredictionStarting))
+		_, res, err := s.RecordOutcome(ctx, generation.Prediction{ID: pid, Status: generation.PredictionSucceeded, OutputURLs: []string{url}})
+		require.NoError(t, err)
+		require.Equal(t, generation.Recorded, res)
+		require.NoError(t, s.KeepPrediction(ctx, pid, url))
 		urls = append(urls, url)
 	}
 	return urls
@@ -108,7 +113,7 @@ func TestAppendSucceededIsCappedAndIdempotent(t *testing.T) {
 
 	l, err := s.LedgerFor(ctx, id)
 	require.NoError(t, err)
-	require.Equal(t, store.Ledger{Created: 10, Failed: 0, InFlight: []string{}}, l)
+	require.Equal(t, store.Ledger{Created: 10, Failed: 0}, l)
 }
 
 func TestAppendSucceededConcurrentCallsNeverDuplicate(t *testing.T) {

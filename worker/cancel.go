@@ -4,8 +4,10 @@ package worker
 
 import (
 	"context"
+	"errors"
 	"photogen/generation"
 
+	"github.com/google/uuid"
 	"github.com/riverqueue/river"
 )
 
@@ -18,4 +20,18 @@ type CancelWorker struct {
 // Work cancels every in-flight prediction of the subscriber and records it canceled.
 func (w *CancelWorker) Work(ctx context.Context, job *river.Job[generation.CancelArgs]) error {
 	return w.gen.cancelInFlight(ctx, job.Args.SubscriberID)
+}
+
+// cancelInFlight cancels at the provider every prediction of the subscriber still in
+// flight, and records them canceled.
+func (w *GenerateWorker) cancelInFlight(ctx context.Context, id uuid.UUID) error {
+	ledger, err := w.store.LedgerFor(ctx, id)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, p := range ledger.InFlight {
+		errs = append(errs, w.cancelOne(ctx, p.ProviderID, "cancelled: generation stopped"))
+	}
+	return errors.Join(errs...)
 }

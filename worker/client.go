@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"photogen/usage"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -15,7 +14,7 @@ import (
 )
 
 // NewClient returns a River client that works generation jobs with gw, up to
-// cfg.Concurrency at once, plus the hourly cleanup of expired Idempotency-Key answers.
+// cfg.Concurrency at once, and the hourly cleanup of expired Idempotency-Key answers.
 // It also inserts jobs, so one process can do both.
 func NewClient(pool *pgxpool.Pool, gw *GenerateWorker, logger *slog.Logger) (*river.Client[pgx.Tx], error) {
 	workers := river.NewWorkers()
@@ -39,8 +38,10 @@ func NewClient(pool *pgxpool.Pool, gw *GenerateWorker, logger *slog.Logger) (*ri
 		// with their attempt restored (their in-flight predictions stay in the ledger).
 		SoftStopTimeout:   cfg.SoftStop,
 		FetchPollInterval: cfg.FetchPollInterval,
-		FetchCooldown:     min(100*time.Millisecond, cfg.FetchPollInterval),
-		Logger:            logger,
+		// A webhook's wake-up inserts a job and notifies; a short cooldown lets the
+		// worker fetch it at once rather than up to 100 ms later.
+		FetchCooldown: min(cfg.FetchCooldown, cfg.FetchPollInterval),
+		Logger:        logger,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("river client: %w", err)

@@ -11,16 +11,20 @@ import (
 // Config holds the generation worker's knobs. Zero values take the defaults below
 // (WithDefaults); Validate rejects what cannot work.
 type Config struct {
-	BatchSize         int           // predictions in flight per subscriber; default 5
-	PredictionBudget  int           // predictions a subscriber may cost in all; default target+10
-	Concurrency       int           // jobs worked at once by one process; default 10
-	PollInterval      time.Duration // between GETs of an in-flight prediction; default 1s
-	PredictionTimeout time.Duration // after this a prediction is cancelled and replaced; default 5m
-	JobTimeout        time.Duration // one attempt of a job; default 10m
-	RescueAfter       time.Duration // a running job older than this is rescued; default JobTimeout+1m
-	FetchPollInterval time.Duration // River's fallback poll when no notification arrives; default 1s
-	PerMinute         int           // prediction creations a minute, all workers together; default 600, -1 for no limit
-	SoftStop          time.Duration // on shutdown, how long running jobs may finish before they are cancelled; default 30s
+	BatchSize         int           // PHOTO_BATCH_SIZE: predictions in flight per subscriber; default 5
+	PredictionBudget  int           // PREDICTION_BUDGET: predictions a subscriber may cost in all; default target+10
+	Concurrency       int           // WORKER_CONCURRENCY: jobs worked at once by one process; default 10
+	Webhooks          bool          // creates ask for webhooks (REPLICATE_WEBHOOK_URL is set)
+	CheckAfter        time.Duration // REPLICATE_WEBHOOK_CHECK_AFTER: with webhooks, a prediction not heard of this long is checked with one GET; default 30s
+	PollInterval      time.Duration // REPLICATE_POLL_INTERVAL: without webhooks, between checks of a prediction still running after its synchronous wait; default 10s (a sleep lasts at least 6s)
+	ReadsPerMinute    int           // REPLICATE_READS_PER_MINUTE: GET and list calls a minute, all workers together; default 1200, -1 for no limit
+	PredictionTimeout time.Duration // PREDICTION_TIMEOUT: after this a prediction is cancelled and replaced; default 5m
+	JobTimeout        time.Duration // JOB_TIMEOUT: one attempt of a job; default 45s
+	RescueAfter       time.Duration // RESCUE_STUCK_JOBS_AFTER: a running job older than this is rescued; default JobTimeout+15s
+	FetchPollInterval time.Duration // RIVER_FETCH_POLL_INTERVAL: River's fallback poll when no notification arrives; default 1s
+	FetchCooldown     time.Duration // RIVER_FETCH_COOLDOWN: the least time between two fetches of jobs; default 10ms
+	PerMinute         int           // PREDICTIONS_PER_MINUTE: prediction creations a minute, all workers together; default 600, -1 for no limit
+	SoftStop          time.Duration // SHUTDOWN_SOFT_TIMEOUT: on shutdown, how long running jobs may finish before they are cancelled; default 30s
 }
 
 // WithDefaults returns c with every zero field set to its default.
@@ -32,13 +36,22 @@ func (c Config) WithDefaults() Config {
 		c.Concurrency = 10
 	}
 	if c.PollInterval == 0 {
-		c.PollInterval = time.Second
+		c.PollInterval = 10 * time.Second
+	}
+	if c.CheckAfter == 0 {
+		c.CheckAfter = 30 * time.Second
+	}
+	if c.ReadsPerMinute == 0 {
+		c.ReadsPerMinute = 1200
+	}
+	if c.FetchCooldown == 0 {
+		c.FetchCooldown = 10 * time.Millisecond
 	}
 	if c.PredictionTimeout == 0 {
 		c.PredictionTimeout = 5 * time.Minute
 	}
 	if c.JobTimeout == 0 {
-		c.JobTimeout = 10 * time.Minute
+		c.JobTimeout = 45 * time.Second
 	}
 	if c.PerMinute == 0 {
 		c.PerMinute = 600
@@ -47,7 +60,7 @@ func (c Config) WithDefaults() Config {
 		c.SoftStop = 30 * time.Second
 	}
 	if c.RescueAfter == 0 {
-		c.RescueAfter = c.JobTimeout + time.Minute
+		c.RescueAfter = c.JobTimeout + 15*time.Second
 	}
 	if c.FetchPollInterval == 0 {
 		c.FetchPollInterval = time.Second
@@ -69,11 +82,27 @@ func (c Config) Validate() error {
 	check(c.PollInterval < time.Millisecond, "REPLICATE_POLL_INTERVAL %s: want at least 1ms", c.PollInterval)
 	check(c.JobTimeout < time.Second, "JOB_TIMEOUT %s: want at least 1s", c.JobTimeout)
 	check(c.PerMinute < -1, "PREDICTIONS_PER_MINUTE %d: want -1 (no limit) or more", c.PerMinute)
+	check(c.ReadsPerMinute < -1, "REPLICATE_READS_PER_MINUTE %d: want -1 (no limit) or more", c.ReadsPerMinute)
+	check(c.CheckAfter < time.Millisecond, "REPLICATE_WEBHOOK_CHECK_AFTER %s: want at least 1ms", c.CheckAfter)
+	check(c.FetchCooldown < time.Millisecond, "RIVER_FETCH_COOLDOWN %s: want at least 1ms", c.FetchCooldown)
 	check(c.RescueAfter <= c.JobTimeout, "RESCUE_STUCK_JOBS_AFTER %s must exceed the job timeout %s", c.RescueAfter, c.JobTimeout)
 	check(c.FetchPollInterval < time.Millisecond, "RIVER_FETCH_POLL_INTERVAL %s: want at least 1ms", c.FetchPollInterval)
 	check(c.SoftStop < 0, "SHUTDOWN_SOFT_TIMEOUT %s: must not be negative", c.SoftStop)
 	return errors.Join(errs...)
 }
+
+// checkEvery is how long a prediction in flight may go unheard of before a GET.
+func (c Config) checkEvery() time.Duration {
+	if c.Webhooks {
+		return c.CheckAfter
+	}
+	return c.PollInterval
+}
+
+// attemptWindow is how long an attempt starts new work: a third of the job timeout, so
+// that what it started (a synchronous create holds up to REPLICATE_SYNC_WAIT) ends well
+// inside the timeout, and a healthy attempt is never rescued while it runs.
+func (c Config) attemptWindow() time.Duration { return c.JobTimeout / 3 }
 
 // budget returns the subscriber's prediction budget for a target.
 func (c Config) budget(target int) int {

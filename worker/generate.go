@@ -1,8 +1,8 @@
-// Package worker works photogen's River jobs: the generation job (batches of
+// Package worker works photogen's River jobs: the generation job (a window of
 // predictions through a Provider, recorded in the ledger, kept in the photo bucket and
-// appended with the capped statement) and the job that cancels a stopped generation's
-// predictions. NewClient builds the River client that runs them, with the usage
-// counters' periodic cleanup.
+// appended with the capped statement, in short attempts woken by webhooks), and the job
+// that cancels a stopped generation's predictions. NewClient builds the River client that runs them, with the
+// usage counters' periodic cleanup.
 package worker
 
 import (
@@ -21,12 +21,15 @@ import (
 	"photogen/generation"
 )
 
-// maxInProcessWait is the longest a job waits in place for the provider's or the
+// maxInProcessWait is the longest an attempt waits in place for the provider's or the
 // fleet's rate limit; longer waits snooze the job and free the worker slot.
-const maxInProcessWait = 30 * time.Second
+const maxInProcessWait = 5 * time.Second
 
-// GenerateWorker works generation.GenerateArgs: batches of predictions, recorded in the ledger,
-// appended with the capped statement, until the target is reached.
+// GenerateWorker works generation.GenerateArgs in short attempts (see attempt.go): each
+// does what can be done now (keep finished photos, append them with the capped
+// statement, adopt lost creates, check predictions not heard of, top the window of
+// predictions in flight back up) and ends: the job sleeps (snoozed) until a webhook
+// wakes it, or until the next prediction is due for a check.
 type GenerateWorker struct {
 	river.WorkerDefaults[generation.GenerateArgs]
 	store    *store.Store
@@ -86,7 +89,7 @@ func (w *GenerateWorker) work(ctx context.Context, job *river.Job[generation.Gen
 	}
 	log.InfoContext(ctx, "generation attempt started", "photos", len(sub.PhotoURLs), "target", sub.TargetPhotos)
 
-	err = w.generate(ctx, log, sub)
+	err = w.attempt(ctx, log, job, sub)
 	var snooze *snoozeError
 	switch {
 	case err == nil:
@@ -98,6 +101,10 @@ func (w *GenerateWorker) work(ctx context.Context, job *river.Job[generation.Gen
 	case errors.As(err, &snooze):
 		log.WarnContext(ctx, "rate limited, snoozing", "wait", snooze.wait)
 		return river.JobSnooze(snooze.wait)
+	case errors.Is(err, errAttemptOver):
+		return river.JobSnooze(0)
+	case errors.Is(err, ErrAsleep):
+		return err
 	}
 	var budget *budgetError
 	if provider.Permanent(err) || errors.As(err, &budget) || job.Attempt >= job.MaxAttempts {
@@ -130,63 +137,6 @@ type snoozeError struct{ wait time.Duration }
 
 func (e *snoozeError) Error() string { return fmt.Sprintf("rate limited for %s", e.wait) }
 
-// generate loops batch by batch. Each turn starts from the database: append what the
-// ledger holds, wait on predictions still in flight (a previous attempt's included),
-// and create only the remaining gap, within the budget and the fleet's rate limit, so
-// nothing is paid for twice.
-func (w *GenerateWorker) generate(ctx context.Context, log *slog.Logger, sub *generation.Subscriber) error {
-	budget := w.cfg.budget(sub.TargetPhotos)
-	for {
-		r, err := w.store.AppendSucceeded(ctx, sub.ID)
-		if err != nil {
-			return err
-		}
-		if r.Appended > 0 {
-			w.obs.PhotosAppended(r.Appended)
-			log.InfoContext(ctx, "photos appended", "appended", r.Appended, "photos", r.Photos, "target", r.TargetPhotos)
-		}
-		if r.Status != generation.StatusGenerating {
-			log.InfoContext(ctx, "generation finished", "status", r.Status, "photos", r.Photos)
-			return nil
-		}
-		ledger, err := w.store.LedgerFor(ctx, sub.ID)
-		if err != nil {
-			return err
-		}
-		if len(ledger.Intents) > 0 {
-			// A previous attempt died during create calls: find what they created.
-			for _, in := range ledger.Intents {
-				if _, err := w.reconcile(ctx, sub, in); err != nil {
-					return err
-				}
-			}
-			continue
-		}
-		want := min(w.cfg.BatchSize, r.TargetPhotos-r.Photos) - len(ledger.InFlight)
-		want = max(0, min(want, budget-ledger.Created))
-		if want == 0 && len(ledger.InFlight) == 0 {
-			return &budgetError{budget: budget, failed: ledger.Failed}
-		}
-		granted, wait, err := w.takeSlots(ctx, want)
-		if err != nil {
-			return err
-		}
-		if granted == 0 && len(ledger.InFlight) == 0 {
-			if err := w.pause(ctx, wait); err != nil {
-				return err
-			}
-			continue
-		}
-		if err := w.runBatch(ctx, sub, ledger.InFlight, granted); err != nil {
-			// Whatever succeeded is in the ledger: append it before giving up the attempt.
-			if _, aerr := w.store.AppendSucceeded(ctx, sub.ID); aerr != nil && ctx.Err() == nil {
-				log.WarnContext(ctx, "append after failed batch", "err", aerr)
-			}
-			return err
-		}
-	}
-}
-
 // takeSlots takes up to n creation slots from the fleet-wide limit. It returns how many
 // it got and, when fewer than n, how long until the next frees up.
 func (w *GenerateWorker) takeSlots(ctx context.Context, n int) (int, time.Duration, error) {
@@ -194,6 +144,15 @@ func (w *GenerateWorker) takeSlots(ctx context.Context, n int) (int, time.Durati
 		return n, 0, nil
 	}
 	return w.store.TakePredictionSlots(ctx, n, w.cfg.PerMinute, time.Minute)
+}
+
+// takeReadSlots takes up to n provider reads (GET and list calls) from the fleet-wide
+// budget. It returns how many it got and, when fewer than n, how long until the next.
+func (w *GenerateWorker) takeReadSlots(ctx context.Context, n int) (int, time.Duration, error) {
+	if w.cfg.ReadsPerMinute < 0 || n == 0 {
+		return n, 0, nil
+	}
+	return w.store.TakeProviderReadSlots(ctx, n, w.cfg.ReadsPerMinute, time.Minute)
 }
 
 // pause waits d in place, or returns a snoozeError when d is too long to hold a worker.

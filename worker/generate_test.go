@@ -61,18 +61,35 @@ func (f *fixture) paidSubscriber(t *testing.T, target int) uuid.UUID {
 	return id
 }
 
+// work runs the job's attempts as River would run them, one after the other, until one
+// ends otherwise than asleep (waiting for the provider), and returns its result. There
+// is no River client here: an attempt's sleep is its returned snooze, and the next
+// attempt starts after it, at most 20 ms later.
 func (f *fixture) work(t *testing.T, cfg worker.Config, id uuid.UUID, attempt int) error {
 	t.Helper()
 	w, err := worker.NewGenerateWorker(f.store, f.provider, f.keeper, cfg, slog.New(slog.DiscardHandler))
 	require.NoError(t, err)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	return w.Work(ctx, &river.Job[generation.GenerateArgs]{
-		JobRow: &rivertype.JobRow{ID: 1, Attempt: attempt, MaxAttempts: generation.MaxAttempts},
-		Args:   generation.GenerateArgs{SubscriberID: id},
-	})
+	for {
+		err := w.Work(ctx, &river.Job[generation.GenerateArgs]{
+			JobRow: &rivertype.JobRow{ID: 1, Attempt: attempt, MaxAttempts: generation.MaxAttempts},
+			Args:   generation.GenerateArgs{SubscriberID: id},
+		})
+		var snooze *river.JobSnoozeError
+		if !errors.Is(err, worker.ErrAsleep) || !errors.As(err, &snooze) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(min(snooze.Duration, 20*time.Millisecond)):
+		}
+	}
 }
 
+// fast checks a prediction still running after its synchronous wait every 5 ms instead
+// of every 5 s: these tests are about what the ledger holds, not about timing.
 var fast = worker.Config{PollInterval: 5 * time.Millisecond}
 
 func TestFailedPredictionsAreRecordedAndReplaced(t *testing.T) {
@@ -122,7 +139,9 @@ func TestInFlightPredictionsAreAwaitedNotRecreated(t *testing.T) {
 	for range 3 {
 		p, err := f.provider.Create(ctx, "a heron", 1)
 		require.NoError(t, err)
-		require.NoError(t, f.store.RecordPrediction(ctx, id, p.ID, generation.PredictionStarting))
+		intent, err := f.store.AddIntent(ctx, id, 1)
+		require.NoError(t, err)
+		require.NoError(t, f.store.ResolveIntent(ctx, intent, p.ID, generation.PredictionStarting))
 	}
 	require.NoError(t, f.work(t, fast, id, 2))
 	require.Equal(t, 6, f.fake.Stats().Created, "three re-attached, three new")

@@ -15,6 +15,10 @@ type Observer interface {
 	ObserveJobRun(kind, outcome string, d time.Duration)
 	PredictionFinished(status string)
 	PhotosAppended(n int)
+	// PhotoKept observes the time from a prediction's end to its photo in our bucket.
+	PhotoKept(delay time.Duration)
+	// GenerationCompleted observes the time from payment to the last photo.
+	GenerationCompleted(d time.Duration)
 }
 
 // NopObserver is an Observer that records nothing.
@@ -23,6 +27,8 @@ type NopObserver struct{}
 func (NopObserver) ObserveJobRun(string, string, time.Duration) {}
 func (NopObserver) PredictionFinished(string)                   {}
 func (NopObserver) PhotosAppended(int)                          {}
+func (NopObserver) PhotoKept(time.Duration)                     {}
+func (NopObserver) GenerationCompleted(time.Duration)           {}
 
 // jobOutcome names what a Work result makes River do.
 func jobOutcome(err error) string {

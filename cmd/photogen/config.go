@@ -27,6 +27,7 @@ type config struct {
 	HTTPAddr       string     // HTTP_ADDR: the api's listener
 	WorkerAddr     string     // WORKER_ADDR: the worker's health and metrics listener
 	OperatorToken  string     // OPERATOR_TOKEN: guards /admin/river/; unset, the admin routes do not exist
+	WebhookSecret  string     // REPLICATE_WEBHOOK_SECRET: checks Replicate's webhooks; unset, fetched from Replicate
 	Dev            bool       // PHOTOGEN_DEV=1: print the banner with the development secret
 	LogLevel       slog.Level // LOG_LEVEL
 	API            api.Config
@@ -73,6 +74,7 @@ func loadConfig(getenv func(string) string, u uses) (config, error) {
 		HTTPAddr:      getenv("HTTP_ADDR"),
 		WorkerAddr:    getenv("WORKER_ADDR"),
 		OperatorToken: getenv("OPERATOR_TOKEN"),
+		WebhookSecret: getenv("REPLICATE_WEBHOOK_SECRET"),
 		Dev:           getenv("PHOTOGEN_DEV") == "1",
 		API: api.Config{
 			WebhookSecret:    getenv("STRIPE_WEBHOOK_SECRET"),
@@ -84,7 +86,11 @@ func loadConfig(getenv func(string) string, u uses) (config, error) {
 			BatchSize:         r.int("PHOTO_BATCH_SIZE"),
 			PredictionBudget:  r.int("PREDICTION_BUDGET"),
 			Concurrency:       r.int("WORKER_CONCURRENCY"),
+			Webhooks:          getenv("REPLICATE_WEBHOOK_URL") != "",
+			CheckAfter:        r.duration("REPLICATE_WEBHOOK_CHECK_AFTER"),
 			PollInterval:      r.duration("REPLICATE_POLL_INTERVAL"),
+			ReadsPerMinute:    r.int("REPLICATE_READS_PER_MINUTE"),
+			FetchCooldown:     r.duration("RIVER_FETCH_COOLDOWN"),
 			PredictionTimeout: r.duration("PREDICTION_TIMEOUT"),
 			JobTimeout:        r.duration("JOB_TIMEOUT"),
 			RescueAfter:       r.duration("RESCUE_STUCK_JOBS_AFTER"),
@@ -93,10 +99,12 @@ func loadConfig(getenv func(string) string, u uses) (config, error) {
 			SoftStop:          r.duration("SHUTDOWN_SOFT_TIMEOUT"),
 		}.WithDefaults(),
 		Replicate: provider.ReplicateConfig{
-			Token:     getenv("REPLICATE_API_TOKEN"),
-			BaseURL:   getenv("REPLICATE_BASE_URL"),
-			Model:     getenv("REPLICATE_MODEL"),
-			SeedInput: getenv("REPLICATE_SEED_INPUT"),
+			Token:      getenv("REPLICATE_API_TOKEN"),
+			BaseURL:    getenv("REPLICATE_BASE_URL"),
+			Model:      getenv("REPLICATE_MODEL"),
+			SeedInput:  getenv("REPLICATE_SEED_INPUT"),
+			WebhookURL: getenv("REPLICATE_WEBHOOK_URL"),
+			SyncWait:   r.duration("REPLICATE_SYNC_WAIT"),
 		}.WithDefaults(),
 		Photos: photos.Config{
 			Dir:        getenv("STORAGE_DIR"),

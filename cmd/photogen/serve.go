@@ -24,8 +24,10 @@ import (
 	"photogen/metrics"
 	"photogen/migrations"
 	"photogen/photos"
+	"photogen/provider"
 	"photogen/store"
 	"photogen/usage"
+	"photogen/worker"
 )
 
 func serveCmd(e env, mode, short string) *cobra.Command {
@@ -66,11 +68,15 @@ func serve(ctx context.Context, mode string, cfg config, e env) error {
 	}
 	g := &group{logger: logger}
 
+	rc, err := replicateConfig(ctx, g, mode, cfg, logger)
+	if err != nil {
+		return err
+	}
 	var riverClient *river.Client[pgx.Tx]
 	if mode == "api" {
 		riverClient, err = generation.NewInserter(pool)
 	} else {
-		riverClient, err = newWorkerClient(ctx, g, mode, cfg, st, bucket, m, logger)
+		riverClient, err = newWorkerClient(cfg, rc, st, bucket, m, logger)
 	}
 	if err != nil {
 		return err
@@ -78,7 +84,7 @@ func serve(ctx context.Context, mode string, cfg config, e env) error {
 
 	handler, addr := health.Handler(pool, riverClient, m.Handler()), cfg.WorkerAddr
 	if mode != "worker" {
-		h, err := newAPI(ctx, cfg, st, riverClient, m, photosHandler, logger)
+		h, err := newAPI(ctx, cfg, rc, st, riverClient, m, photosHandler, logger)
 		if err != nil {
 			return err
 		}
@@ -90,7 +96,9 @@ func serve(ctx context.Context, mode string, cfg config, e env) error {
 		}
 	}))
 	if mode != "api" {
-		g.add(riverComponent(riverClient, cfg.Worker.SoftStop))
+		g.add(riverComponent(riverClient, cfg.Worker.SoftStop, func(ctx context.Context) {
+			worker.WakeAsleep(ctx, riverClient, st, logger)
+		}))
 	}
 	if mode != "worker" && cfg.API.JWTSecret == "" {
 		logger.WarnContext(ctx, "AUTH_JWT_SECRET is not set: the usage endpoints (/api/usage) are off")
@@ -104,7 +112,7 @@ func serve(ctx context.Context, mode string, cfg config, e env) error {
 
 // newAPI builds the api's handler: the server, its metrics, photos, usage counters and,
 // with an operator token, River UI.
-func newAPI(ctx context.Context, cfg config, st *store.Store, rc *river.Client[pgx.Tx], m *metrics.Metrics, photosHandler http.Handler, logger *slog.Logger) (http.Handler, error) {
+func newAPI(ctx context.Context, cfg config, replicate provider.ReplicateConfig, st *store.Store, rc *river.Client[pgx.Tx], m *metrics.Metrics, photosHandler http.Handler, logger *slog.Logger) (http.Handler, error) {
 	var counters *usage.Service
 	if cfg.API.JWTSecret != "" {
 		counters = usage.NewService(st, cfg.Limits, usage.NewMetrics(m.Registry()))
@@ -116,6 +124,15 @@ func newAPI(ctx context.Context, cfg config, st *store.Store, rc *river.Client[p
 	srv.Instrument(m)
 	if photosHandler != nil {
 		srv.ServePhotos(photosHandler)
+	}
+	if cfg.WebhookSecret != "" || replicate.Token != "" {
+		v, err := provider.NewWebhookVerifier(replicate, cfg.WebhookSecret)
+		if err != nil {
+			return nil, err
+		}
+		srv.ServeReplicateWebhooks(v, provider.Refusal)
+	} else {
+		logger.WarnContext(ctx, "neither REPLICATE_WEBHOOK_SECRET nor REPLICATE_API_TOKEN is set: POST /webhooks/replicate is off")
 	}
 	if cfg.OperatorToken != "" {
 		ui, err := riverUI(ctx, rc, logger)
@@ -134,6 +151,7 @@ func newMetrics(cfg config, st *store.Store) *metrics.Metrics {
 	if cfg.PredictionCost >= 0 {
 		m.SetPredictionCost(cfg.PredictionCost)
 	}
+	m.RegisterInFlight(st.PredictionsInFlight)
 	m.RegisterQueue(func(ctx context.Context) (map[string]int, time.Duration, error) {
 		q, err := st.Queue(ctx)
 		if err != nil || q.OldestAvailable == nil {
@@ -174,10 +192,10 @@ func httpComponent(mode, addr string, handler http.Handler, logger *slog.Logger,
 	}
 }
 
-// riverComponent runs the River client that works jobs. Stop is soft first: no new
-// jobs, running ones may finish; after soft River cancels them and they go back to the
-// queue with their attempt restored.
-func riverComponent(c *river.Client[pgx.Tx], soft time.Duration) component {
+// riverComponent runs the River client that works jobs, and beside it companion (until
+// shutdown). Stop is soft first: no new jobs, running ones may finish; after soft River
+// cancels them and they go back to the queue with their attempt restored.
+func riverComponent(c *river.Client[pgx.Tx], soft time.Duration, companion func(context.Context)) component {
 	return component{
 		name: "river",
 		start: func(ctx context.Context, failed chan<- error) error {
@@ -186,6 +204,7 @@ func riverComponent(c *river.Client[pgx.Tx], soft time.Duration) component {
 			if err := c.Start(context.WithoutCancel(ctx)); err != nil {
 				return err
 			}
+			go companion(ctx)
 			go func() {
 				<-c.Stopped()
 				if ctx.Err() == nil {

@@ -25,19 +25,26 @@ import (
 	"photogen/worker"
 )
 
-// newWorkerClient builds the River client that works jobs.
-func newWorkerClient(ctx context.Context, g *group, mode string, cfg config, st *store.Store, bucket photos.Bucket, m *metrics.Metrics, logger *slog.Logger) (*river.Client[pgx.Tx], error) {
+// replicateConfig is the provider's configuration: cfg's, or, for `all` without a
+// token, an in-process fake Replicate's (a component of g).
+func replicateConfig(ctx context.Context, g *group, mode string, cfg config, logger *slog.Logger) (provider.ReplicateConfig, error) {
 	rc := cfg.Replicate
+	if rc.Token != "" || mode != "all" {
+		return rc, nil
+	}
+	base, err := startFake(ctx, g, logger)
+	if err != nil {
+		return rc, err
+	}
+	rc.Token, rc.BaseURL = "fake", base
+	logger.WarnContext(ctx, "REPLICATE_API_TOKEN is not set: using an in-process fake Replicate", "base_url", base)
+	return rc, nil
+}
+
+// newWorkerClient builds the River client that works jobs.
+func newWorkerClient(cfg config, rc provider.ReplicateConfig, st *store.Store, bucket photos.Bucket, m *metrics.Metrics, logger *slog.Logger) (*river.Client[pgx.Tx], error) {
 	if rc.Token == "" {
-		if mode != "all" {
-			return nil, errors.New("REPLICATE_API_TOKEN is required (only `photogen all` starts a fake Replicate without it)")
-		}
-		base, err := startFake(ctx, g, logger)
-		if err != nil {
-			return nil, err
-		}
-		rc.Token, rc.BaseURL = "fake", base
-		logger.WarnContext(ctx, "REPLICATE_API_TOKEN is not set: using an in-process fake Replicate", "base_url", base)
+		return nil, errors.New("REPLICATE_API_TOKEN is required (only `photogen all` starts a fake Replicate without it)")
 	}
 	replicate, err := provider.NewReplicate(rc)
 	if err != nil {

@@ -42,8 +42,8 @@ export PHOTO_NAME_SECRET=${PHOTO_NAME_SECRET:-photogen-dev-photo-names-do-not-us
 export HTTP_ADDR=${HTTP_ADDR:-127.0.0.1:8080}
 export PHOTOGEN_DEV=${PHOTOGEN_DEV:-1}
 if [ -z "${REPLICATE_API_TOKEN:-}" ]; then
-	# The fake answers quickly; poll it often so the demo shows steady progress.
-	export REPLICATE_POLL_INTERVAL=${REPLICATE_POLL_INTERVAL:-100ms}
+	# The in-process fake Replicate calls the api back, as Replicate would call a public URL.
+	export REPLICATE_WEBHOOK_URL=${REPLICATE_WEBHOOK_URL:-http://$HTTP_ADDR/webhooks/replicate}
 fi
 
 bin/photogen migrate

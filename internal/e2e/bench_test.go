@@ -12,58 +12,6 @@ import (
 	"photogen/internal/fakereplicate"
 )
 
-// benchLatency is the fake's fixed prediction latency for BenchmarkTimeTo30Photos, its
-// default (flux-schnell's median): the lower bound for 30 photos in batches of 5 is
-// 6 x benchLatency.
-const benchLatency = fakereplicate.DefaultLatency
-
-// BenchmarkTimeTo30Photos measures, per iteration, a paid checkout until the status
-// endpoint says completed, with real api and worker processes. It reports the time
-// against the lower bound and the goal (1.05 x bound + 0.2 s).
-func BenchmarkTimeTo30Photos(b *testing.B) {
-	s := newStack(b, fakereplicate.Config{Latency: benchLatency}, map[string]string{"REPLICATE_POLL_INTERVAL": "10ms"})
-	_, c := s.startAPI(b)
-	s.startWorker(b)
-	ctx := context.Background()
-	var total time.Duration
-	b.ResetTimer()
-	for i := range b.N {
-		b.StopTimer()
-		email := fmt.Sprintf("bench-%d-%d@example.com", time.Now().UnixNano(), i)
-		sub, err := c.CreateSubscriber(ctx, email, "a bench")
-		if err != nil {
-			b.Fatal(err)
-		}
-		b.StartTimer()
-		start := time.Now()
-		resp, err := c.SendWebhook(ctx, webhookSecret, demo.CheckoutCompleted(fmt.Sprintf("evt_bench_%d_%d", time.Now().UnixNano(), i), sub.SubscriberID, email), time.Now())
-		if err != nil || resp.Status != http.StatusOK {
-			b.Fatalf("webhook: %v %d", err, resp.Status)
-		}
-		for {
-			st, err := c.GetStatus(ctx, sub.AccessToken)
-			if err != nil {
-				b.Fatal(err)
-			}
-			if st.State == "completed" {
-				break
-			}
-			if time.Since(start) > time.Minute {
-				b.Fatalf("not completed after a minute: %+v", st)
-			}
-			time.Sleep(5 * time.Millisecond)
-		}
-		total += time.Since(start)
-	}
-	b.StopTimer()
-	mean := total.Seconds() / float64(b.N)
-	bound := 6 * benchLatency.Seconds()
-	b.ReportMetric(mean, "s/30photos")
-	b.ReportMetric(bound, "bound-s")
-	b.ReportMetric(mean/bound, "x-bound")
-	b.ReportMetric(1.05*bound+0.2, "goal-s")
-}
-
 // requestsPerIteration is how many requests one iteration of the throughput benchmarks
 // sends, 16 at a time.
 const requestsPerIteration = 2000

@@ -68,8 +68,7 @@ func TestChaos(t *testing.T) {
 	})
 
 	t.Run("worker killed", func(t *testing.T) {
-		s := newStack(t, fakereplicate.Config{Latency: 700 * time.Millisecond, Jitter: 300 * time.Millisecond, Seed: 2},
-			map[string]string{"JOB_TIMEOUT": "20s", "RESCUE_STUCK_JOBS_AFTER": "22s"})
+		s := newStack(t, fakereplicate.Config{Latency: 700 * time.Millisecond, Jitter: 300 * time.Millisecond, Seed: 2}, nil)
 		_, c := s.startAPI(t)
 		w := s.startWorker(t)
 		subs := paySubscribers(t, c, 10*n)

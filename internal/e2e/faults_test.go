@@ -90,22 +90,23 @@ func TestProviderFaultsCostOnlyTheFailures(t *testing.T) {
 	require.Positive(t, stats.Failed)
 }
 
-// TestWorkerKilledMidBatchResumesFromTheLedger kills the worker with SIGKILL while a batch
-// is in flight; a new worker rescues the job and re-attaches to those predictions.
+// TestWorkerKilledMidBatchResumesFromTheLedger kills the worker with SIGKILL while
+// predictions are in flight, and starts a new one at once: with the default settings the
+// generation completes within two minutes of the kill, re-attached to those predictions.
 func TestWorkerKilledMidBatchResumesFromTheLedger(t *testing.T) {
 	t.Parallel()
-	s := newStack(t, fakereplicate.Config{Latency: time.Second}, map[string]string{
-		"JOB_TIMEOUT": "10s", "RESCUE_STUCK_JOBS_AFTER": "12s"})
+	s := newStack(t, fakereplicate.Config{Latency: time.Second}, nil)
 	_, c := s.startAPI(t)
 	w := s.startWorker(t)
 	sub := paySubscribers(t, c, 1)[0]
 	require.Eventually(t, func() bool { return s.fake.Stats().Created >= 7 }, 20*time.Second, 10*time.Millisecond)
 	w.Signal(syscall.SIGKILL)
+	killed := time.Now()
 	w.Wait(t, 10*time.Second)
-	require.Positive(t, s.fake.Stats().InFlight, "killed with a batch in flight")
+	require.Positive(t, s.fake.Stats().InFlight, "killed with predictions in flight")
 	s.startWorker(t)
 
-	requireThirtyUnique(t, waitState(t, c, sub.AccessToken, "completed", 55*time.Second))
+	requireThirtyUnique(t, waitState(t, c, sub.AccessToken, "completed", 120*time.Second-time.Since(killed)))
 	stats := s.fake.Stats()
 	require.LessOrEqual(t, stats.Created, 30+stats.Failed, "in-flight predictions were awaited, not re-created")
 	require.Equal(t, stats.Created, ledgerCounts(t, s.db.Pool)[sub.SubscriberID][0])
@@ -202,4 +203,25 @@ func TestFleetRateLimit(t *testing.T) {
 		default:
 		}
 	}
+}
+
+// TestDroppedWebhooksStillComplete: with 30% of Replicate's webhooks lost, every
+// generation still completes with exactly 30 predictions: a prediction nothing was
+// heard of is checked with one GET after REPLICATE_WEBHOOK_CHECK_AFTER (default 30 s).
+func TestDroppedWebhooksStillComplete(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, fakereplicate.Config{Latency: 200 * time.Millisecond, WebhookDropRate: 0.3, Seed: 11}, nil)
+	_, c := s.startAPI(t)
+	s.startWorker(t)
+	subs := paySubscribers(t, c, 3)
+	for _, sub := range subs {
+		requireThirtyUnique(t, waitState(t, c, sub.AccessToken, "completed", 3*time.Minute))
+	}
+	counts := ledgerCounts(t, s.db.Pool)
+	for _, sub := range subs {
+		require.Equal(t, [2]int{30, 0}, counts[sub.SubscriberID], "exactly 30 predictions each")
+	}
+	require.Equal(t, 90, s.fake.Stats().Created)
+	require.Positive(t, s.fake.Webhooks().Dropped, "webhooks were lost")
+	require.Positive(t, s.fake.Calls().Get.Calls, "lost ones were checked")
 }

@@ -44,12 +44,14 @@ func TestFleetOfThreeWorkers(t *testing.T) {
 	}
 	require.Equal(t, 900, s.fake.Stats().Created)
 
-	// River marks a job completed just after the work returns: wait for all 30.
+	// A generation runs as many short jobs, one at a time (each woken by a webhook, see
+	// docs/architecture.md); River marks the last ones completed just after their work
+	// returns: wait until none is left waiting or running.
 	require.Eventually(t, func() bool {
-		var done int
+		var open int
 		err := s.db.Pool.QueryRow(context.Background(),
-			`SELECT count(*) FROM river_job WHERE kind = 'generate_photos' AND state = 'completed'`).Scan(&done)
-		return err == nil && done == 30
+			`SELECT count(*) FROM river_job WHERE kind = 'generate_photos' AND state <> 'completed'`).Scan(&open)
+		return err == nil && open == 0
 	}, 20*time.Second, 50*time.Millisecond)
 	type job struct{ Attempt, Errors, WorkedBy int }
 	rows, err := s.db.Pool.Query(context.Background(), `SELECT attempt, coalesce(array_length(errors, 1), 0),
@@ -57,16 +59,11 @@ func TestFleetOfThreeWorkers(t *testing.T) {
 	require.NoError(t, err)
 	all, err := pgx.CollectRows(rows, pgx.RowToStructByPos[job])
 	require.NoError(t, err)
-	jobs, interrupted := len(all), 0
+	require.GreaterOrEqual(t, len(all), 30, "at least one job per subscriber")
 	for _, j := range all {
-		require.Equal(t, 1, j.Attempt, "no attempt burned")
+		require.Equal(t, 1, j.Attempt, "no attempt burned, the stopped worker's included")
 		require.Zero(t, j.Errors)
-		if j.WorkedBy > 1 {
-			interrupted++
-		}
 	}
-	require.Equal(t, 30, jobs, "one job per subscriber")
-	require.Positive(t, interrupted, "the stopped worker's jobs were handed to another worker")
 }
 
 func waitReady(t *testing.T, base string) {

@@ -153,16 +153,18 @@ func newStack(t testing.TB, fc fakereplicate.Config, extra map[string]string) *s
 	t.Cleanup(stop)
 	apiAddr := freeAddr(t)
 	env := map[string]string{
-		"HTTP_ADDR":                 apiAddr,
-		"STORAGE_DIR":               t.TempDir(),
-		"PHOTO_BASE_URL":            "http://" + apiAddr,
-		"PHOTO_NAME_SECRET":         "e2e-photo-name-secret",
-		"DATABASE_URL":              db.URL,
-		"STRIPE_WEBHOOK_SECRET":     webhookSecret,
-		"REPLICATE_API_TOKEN":       "r8_e2e_token",
-		"REPLICATE_BASE_URL":        ts.URL + "/v1",
-		"REPLICATE_POLL_INTERVAL":   "20ms",
-		"RIVER_FETCH_POLL_INTERVAL": "100ms",
+		"HTTP_ADDR":             apiAddr,
+		"STORAGE_DIR":           t.TempDir(),
+		"PHOTO_BASE_URL":        "http://" + apiAddr,
+		"PHOTO_NAME_SECRET":     "e2e-photo-name-secret",
+		"DATABASE_URL":          db.URL,
+		"STRIPE_WEBHOOK_SECRET": webhookSecret,
+		"REPLICATE_API_TOKEN":   "r8_e2e_token",
+		"REPLICATE_BASE_URL":    ts.URL + "/v1",
+		// The fake calls the api back, as Replicate calls a public URL. Nothing else is
+		// tuned: the processes run with the defaults an operator gets.
+		"REPLICATE_WEBHOOK_URL":    "http://" + apiAddr + "/webhooks/replicate",
+		"REPLICATE_WEBHOOK_SECRET": fake.WebhookSecret(),
 	}
 	for k, v := range extra {
 		env[k] = v

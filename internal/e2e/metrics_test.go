@@ -61,9 +61,16 @@ func TestMetricsAfterAGeneration(t *testing.T) {
 	require.Equal(t, 30.0, wm["photogen_photos_appended_total"])
 	require.InDelta(t, 0.30, wm["photogen_prediction_spend_usd_total"], 1e-9)
 	require.Equal(t, 1.0, wm[`photogen_job_runs_total{kind="generate_photos",outcome="completed"}`])
-	require.Equal(t, 1.0, wm[`photogen_job_run_duration_seconds_count{kind="generate_photos"}`])
+	// The job runs in short attempts, asleep in between (snoozed): each is timed.
+	runs := 0.0
+	for _, o := range []string{"completed", "snoozed", "retried", "cancelled"} {
+		runs += wm[`photogen_job_runs_total{kind="generate_photos",outcome="`+o+`"}`]
+	}
+	require.Equal(t, runs, wm[`photogen_job_run_duration_seconds_count{kind="generate_photos"}`])
 	require.Equal(t, 30.0, wm[`photogen_provider_request_duration_seconds_count{op="create",result="ok"}`])
-	require.Positive(t, wm[`photogen_provider_request_duration_seconds_count{op="get",result="ok"}`])
+	require.Zero(t, wm[`photogen_provider_request_duration_seconds_count{op="get",result="ok"}`], "webhooks, no polling")
+	require.Equal(t, 30.0, wm[`photogen_photo_store_delay_seconds_count`])
+	require.Equal(t, 1.0, wm[`photogen_generation_duration_seconds_count`])
 	// The workers' periodic cleanup job can be available for a moment at any scrape:
 	// what must hold is that the queue drains, not that a scrape never sees it waiting.
 	require.Eventually(t, func() bool { return scrape(t, "http://"+w.addr)["photogen_queue_oldest_available_seconds"] == 0 },
@@ -75,6 +82,8 @@ func TestMetricsAfterAGeneration(t *testing.T) {
 	require.Positive(t, am[`photogen_http_request_duration_seconds_count{method="GET",route="/api/blueprint/status"}`])
 	require.Equal(t, 3.0, am[`photogen_usage_consumes_total{counter="resumes",result="accepted"}`])
 	require.Equal(t, 1.0, am[`photogen_usage_consumes_total{counter="resumes",result="refused"}`])
+	require.Equal(t, 30.0, am[`photogen_replicate_webhooks_total{outcome="recorded"}`])
+	require.Contains(t, am, "photogen_predictions_in_flight")
 	require.Eventually(t, func() bool { return scrape(t, c.BaseURL)[`photogen_jobs{state="completed"}`] >= 1 },
 		10*time.Second, 50*time.Millisecond, "the queue gauge sees the completed job")
 	for name := range am {

@@ -1,0 +1,173 @@
+// This file is one attempt of a generation job: do what can be done now, then put the
+// job to sleep and free the worker slot until a webhook, or the next check, has news.
+
+package worker
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"photogen/generation"
+	"photogen/store"
+)
+
+// errAttemptOver asks Work to end the attempt while work remains: the job is made
+// available again at once (a zero snooze), so that no attempt outgrows its timeout.
+var errAttemptOver = errors.New("attempt window over")
+
+// attempt works sub's generation until nothing more can be done now. Each turn starts
+// from the database: keep the finished predictions' photos, append them (the capped
+// statement), adopt the creates a dead attempt left, check the predictions nothing was
+// heard of for too long, and top the window of predictions in flight back up to
+// BatchSize, within the photos owed, the budget and the fleet's rate limit. A create
+// that comes back (with a synchronous answer, or failing) starts the next turn at once.
+// When no create is under way and nothing is left to do, as the transaction that looked
+// at the ledger last (under the subscriber's row lock) says, the attempt returns
+// ErrAsleep with a snooze (finish).
+func (w *GenerateWorker) attempt(ctx context.Context, log *slog.Logger, job *river.Job[generation.GenerateArgs], sub *generation.Subscriber) error {
+	budget := w.cfg.budget(sub.TargetPhotos)
+	stopCreating := time.Now().Add(w.cfg.attemptWindow())
+	creates := newCreates()
+	defer creates.wait() // never leave a create call behind
+	for turn := 0; ; turn++ {
+		if err := w.keepFinished(ctx, log, sub.ID); err != nil {
+			return err
+		}
+		r, err := w.store.AppendSucceeded(ctx, sub.ID)
+		if err != nil {
+			return err
+		}
+		if r.Appended > 0 {
+			w.obs.PhotosAppended(r.Appended)
+			log.InfoContext(ctx, "photos appended", "appended", r.Appended, "photos", r.Photos, "target", r.TargetPhotos)
+		}
+		if r.Status != generation.StatusGenerating {
+			w.generationEnded(ctx, log, sub, r)
+			return nil
+		}
+		ledger, err := w.store.LedgerFor(ctx, sub.ID)
+		if err != nil {
+			return err
+		}
+		if turn == 0 && len(ledger.Intents) > 0 {
+			// A previous attempt died during create calls: find what they created. Only
+			// now, before this attempt creates anything, are all intents someone else's.
+			for _, in := range ledger.Intents {
+				if _, err := w.reconcile(ctx, sub, in); err != nil {
+					return err
+				}
+			}
+			continue
+		}
+		heard, err := w.checkDue(ctx, log, ledger)
+		if err != nil {
+			return err
+		}
+		if heard {
+			continue
+		}
+		want := w.room(ledger, r.Photos, r.TargetPhotos, budget)
+		if want == 0 && ledger.Open() == 0 {
+			return &budgetError{budget: budget, failed: ledger.Failed}
+		}
+		if want > 0 && time.Now().Before(stopCreating) {
+			granted, wait, err := w.takeSlots(ctx, want)
+			if err != nil {
+				return err
+			}
+			intents, err := w.store.ReserveCreations(ctx, sub.ID, granted, w.cfg.BatchSize, budget)
+			if err != nil {
+				return err
+			}
+			for _, in := range intents {
+				creates.start(func() error { return w.create(ctx, log, sub, in) })
+			}
+			if len(intents) == 0 && ledger.Open() == 0 && creates.n == 0 {
+				if err := w.pause(ctx, wait); err != nil {
+					return err
+				}
+				continue
+			}
+		}
+		if creates.n > 0 {
+			if err := creates.next(ctx); err != nil {
+				return err
+			}
+			continue
+		}
+		sleep, err := w.finish(ctx, job, sub, budget, stopCreating)
+		if err != nil || sleep > 0 {
+			if err == nil {
+				log.DebugContext(ctx, "asleep until the provider has news", "at_most", sleep)
+				err = asleep(sleep)
+			}
+			return err
+		}
+	}
+}
+
+// room is how many predictions may be created now: the window (BatchSize, no more than
+// the photos still owed) less those open, within what the budget has left.
+func (w *GenerateWorker) room(l store.Ledger, photos, target, budget int) int {
+	want := min(w.cfg.BatchSize, target-photos) - l.Open()
+	return max(0, min(want, budget-l.Created-len(l.Intents)))
+}
+
+// finish ends the attempt if nothing can be done now, in one transaction: it locks the
+// subscriber's row (a wake-up locks it too, see generation.Wake), clears the pending
+// news, looks at the ledger once more and, finding nothing to do, returns how long the
+// job may sleep: until its next prediction is due for a check. A report recorded before
+// the lock is seen here (sleep is 0: one more turn); one recorded after leaves news that
+// wakes the job once River has put it to sleep (wakeAsleep). It returns errAttemptOver
+// when work remains but the attempt has run long enough, and a sleep of 0 with no error
+// when the generation is no longer generating (the next turn sees it).
+func (w *GenerateWorker) finish(ctx context.Context, job *river.Job[generation.GenerateArgs], sub *generation.Subscriber, budget int, stopCreating time.Time) (sleep time.Duration, err error) {
+	err = w.store.WithTx(ctx, func(tx *store.Store) error {
+		locked, err := tx.LockSubscriber(ctx, sub.ID)
+		if err != nil || locked.Status != generation.StatusGenerating {
+			return err
+		}
+		ledger, err := tx.LedgerFor(ctx, sub.ID)
+		if err != nil {
+			return err
+		}
+		if len(ledger.ToKeep) > 0 || w.room(ledger, len(locked.PhotoURLs), locked.TargetPhotos, budget) > 0 {
+			if time.Now().Before(stopCreating) {
+				return nil // one more turn
+			}
+			return errAttemptOver
+		}
+		if _, err := tx.TakeWake(ctx, sub.ID); err != nil {
+			return err
+		}
+		sleep = w.untilNextCheck(ledger)
+		return nil
+	})
+	return sleep, err
+}
+
+// minSleep is the shortest sleep: River makes a job snoozed for no longer than its
+// scheduler's interval (5 s) available at once, which would wake it for nothing.
+const minSleep = 6 * time.Second
+
+// untilNextCheck is how long until the first prediction in flight is due for a check,
+// at least minSleep; with nothing in flight, one check interval.
+func (w *GenerateWorker) untilNextCheck(l store.Ledger) time.Duration {
+	next := w.cfg.checkEvery()
+	for _, p := range l.InFlight {
+		next = min(next, time.Until(p.CheckedAt.Add(w.cfg.checkEvery())))
+	}
+	return max(next, minSleep)
+}
+
+// generationEnded logs a generation that left generating, and times a completed one.
+func (w *GenerateWorker) generationEnded(ctx context.Context, log *slog.Logger, sub *generation.Subscriber, r store.AppendResult) {
+	log.InfoContext(ctx, "generation finished", "status", r.Status, "photos", r.Photos)
+	if r.Status == generation.StatusCompleted && r.Appended > 0 && sub.PaidAt != nil {
+		w.obs.GenerationCompleted(time.Since(*sub.PaidAt))
+	}
+}

@@ -1,0 +1,86 @@
+// This file checks the predictions nothing was heard of for a while (a lost webhook, or
+// a model slower than the synchronous wait) with one GET each, paced fleet-wide, and
+// cancels those that outlive PredictionTimeout.
+
+package worker
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"photogen/generation"
+	"photogen/provider"
+	"photogen/store"
+)
+
+// checkDue checks every in-flight prediction of the ledger that is due: not heard of for
+// the check interval (CheckAfter with webhooks, PollInterval without). Reads are taken
+// from the fleet's budget (ReadsPerMinute); those that do not fit wait for a later
+// turn. It reports whether a check brought news of a prediction's end.
+func (w *GenerateWorker) checkDue(ctx context.Context, log *slog.Logger, ledger store.Ledger) (heard bool, err error) {
+	now := time.Now()
+	var due []store.InFlight
+	for _, p := range ledger.InFlight {
+		if now.Sub(p.CheckedAt) >= w.cfg.checkEvery() {
+			due = append(due, p)
+		}
+	}
+	if len(due) == 0 {
+		return false, nil
+	}
+	granted, _, err := w.takeReadSlots(ctx, len(due))
+	if err != nil {
+		return false, err
+	}
+	for _, p := range due[:granted] {
+		if now.Sub(p.CreatedAt) > w.cfg.PredictionTimeout {
+			if err := w.cancelOne(ctx, p.ProviderID, fmt.Sprintf("not finished after %s; cancelled", w.cfg.PredictionTimeout)); err != nil {
+				return heard, err
+			}
+			heard = true
+			continue
+		}
+		got, err := w.provider.Get(ctx, p.ProviderID)
+		if provider.Permanent(err) {
+			return heard, err
+		}
+		if err != nil {
+			log.WarnContext(ctx, "check of a prediction failed", "prediction_id", p.ProviderID, "err", err)
+			continue
+		}
+		ended, err := w.record(ctx, got)
+		if err != nil {
+			return heard, err
+		}
+		heard = heard || ended
+	}
+	return heard, nil
+}
+
+// record writes a provider's answer about a prediction to the ledger, and reports
+// whether it told of the prediction's end.
+func (w *GenerateWorker) record(ctx context.Context, p generation.Prediction) (ended bool, err error) {
+	_, res, err := w.store.RecordOutcome(ctx, p)
+	if err != nil || res != generation.Recorded {
+		return false, err
+	}
+	switch status, _, _ := p.Ledger(); status {
+	case generation.PredictionStarting, generation.PredictionProcessing:
+		return false, nil
+	case generation.PredictionFinished:
+	default:
+		w.obs.PredictionFinished(string(status))
+	}
+	return true, nil
+}
+
+// cancelOne cancels a prediction at the provider and records it canceled.
+func (w *GenerateWorker) cancelOne(ctx context.Context, id, reason string) error {
+	if err := w.provider.Cancel(ctx, id); err != nil {
+		return err
+	}
+	w.obs.PredictionFinished(string(generation.PredictionCanceled))
+	return w.store.FinishPrediction(ctx, id, generation.PredictionCanceled, nil, nil, &reason)
+}

@@ -1,0 +1,135 @@
+// This file creates one prediction and records it: an intent first, then the create
+// call under the subscriber's creation lock, then the answer, synchronous or not.
+
+package worker
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+
+	"photogen/generation"
+	"photogen/provider"
+	"photogen/store"
+)
+
+// errStopped says the generation was stopped (refunded or cancelled) before a creation.
+var errStopped = errors.New("generation stopped")
+
+// create creates one prediction and records what the provider answered: in flight (a
+// webhook or a later check will tell the rest), or already final when the provider held
+// the answer (Prefer: wait). Throttling with a short Retry-After and transient faults
+// are retried in place (a refused create cost nothing); a long Retry-After becomes a
+// snooze of the whole job. A generation stopped meanwhile is not an error.
+func (w *GenerateWorker) create(ctx context.Context, log *slog.Logger, sub *generation.Subscriber, in store.Intent) error {
+	for attempt := 0; ; attempt++ {
+		p, err := w.createRecorded(ctx, sub, in)
+		if err == nil {
+			if p.Status.Terminal() {
+				_, err = w.record(ctx, p)
+			}
+			return err
+		}
+		if errors.Is(err, errStopped) {
+			return nil
+		}
+		wait, limited := provider.RateLimited(err)
+		switch {
+		case limited && wait > maxInProcessWait:
+			return &snoozeError{wait: wait}
+		case limited && attempt < 8:
+		case !limited && !provider.Permanent(err) && ctx.Err() == nil && attempt < 4:
+			wait = time.Duration(200<<attempt) * time.Millisecond
+		default:
+			return err
+		}
+		log.DebugContext(ctx, "create refused, trying again", "err", err, "wait", wait)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(wait):
+		}
+		// The refused create's intent is settled (abandoned, or left to the next
+		// attempt to reconcile): the retry reserves its own, if the window still has room.
+		intents, err := w.store.ReserveCreations(ctx, sub.ID, 1, w.cfg.BatchSize, w.cfg.budget(sub.TargetPhotos))
+		if err != nil || len(intents) == 0 {
+			return err
+		}
+		in = intents[0]
+	}
+}
+
+// createRecorded creates the prediction of the intent in (reserved and committed before,
+// with its random seed) and records it in the ledger. The create call runs under the subscriber's
+// creation lock (a refund waits for it, and once a refund has committed no creation
+// starts: errStopped). A refused create abandons the intent; an answer that may have
+// been lost (network, 5xx, the database failing) is reconciled at once through Find, so
+// a prediction that exists is adopted rather than paid for again.
+func (w *GenerateWorker) createRecorded(ctx context.Context, sub *generation.Subscriber, in store.Intent) (generation.Prediction, error) {
+	intent, seed, started := in.ID, in.Seed, in.CreatedAt
+	var p generation.Prediction
+	err := w.store.WithTx(ctx, func(tx *store.Store) error {
+		status, err := tx.LockForCreation(ctx, sub.ID)
+		if err != nil {
+			return err
+		}
+		if status != generation.StatusGenerating {
+			return errStopped
+		}
+		if p, err = w.provider.Create(ctx, sub.Prompt, seed); err != nil {
+			return err
+		}
+		return tx.ResolveIntent(ctx, intent, p.ID, generation.PredictionStarting)
+	})
+	var pe *provider.Error
+	switch {
+	case err == nil:
+		return p, nil
+	case errors.Is(err, errStopped), errors.As(err, &pe) && pe.Status < 500:
+		// Nothing was created: a refusal, or the generation stopped before the call.
+		if aerr := w.store.AbandonIntent(ctx, intent, err.Error()); aerr != nil {
+			return generation.Prediction{}, errors.Join(err, aerr)
+		}
+		return generation.Prediction{}, err
+	}
+	found, rerr := w.reconcile(ctx, sub, store.Intent{ID: intent, Seed: seed, CreatedAt: started})
+	if rerr != nil {
+		return generation.Prediction{}, errors.Join(err, rerr)
+	}
+	if found != nil {
+		return *found, nil
+	}
+	return generation.Prediction{}, err
+}
+
+// reconcile settles an intent whose create answer never reached the ledger: the
+// prediction the provider has with its seed is adopted, and when there is none the
+// intent is abandoned. It returns the adopted prediction, or nil.
+func (w *GenerateWorker) reconcile(ctx context.Context, sub *generation.Subscriber, in store.Intent) (*generation.Prediction, error) {
+	if granted, wait, err := w.takeReadSlots(ctx, 1); err != nil || granted == 0 {
+		if err == nil {
+			err = &snoozeError{wait: wait}
+		}
+		return nil, err
+	}
+	// A minute of margin for the clocks of the database and the provider.
+	p, found, err := w.provider.Find(ctx, in.Seed, sub.Prompt, in.CreatedAt.Add(-time.Minute))
+	if err != nil {
+		return nil, err
+	}
+	if !found {
+		return nil, w.store.AbandonIntent(ctx, in.ID, "not created at the provider")
+	}
+	w.logger.InfoContext(ctx, "adopted a prediction whose create answer was lost",
+		"subscriber_id", sub.ID, "prediction_id", p.ID)
+	if err := w.store.ResolveIntent(ctx, in.ID, p.ID, generation.PredictionStarting); err != nil {
+		return nil, err
+	}
+	if p.Status.Terminal() {
+		if _, err := w.record(ctx, p); err != nil {
+			return nil, err
+		}
+	}
+	return &p, nil
+}
