@@ -34,9 +34,15 @@ func (w *GenerateWorker) attempt(ctx context.Context, log *slog.Logger, job *riv
 	creates := newCreates()
 	defer creates.wait() // never leave a create call behind
 	for turn := 0; ; turn++ {
-		if err := w.keepFinished(ctx, log, sub.ID); err != nil {
+		ledger, err := w.store.LedgerFor(ctx, sub.ID)
+		if err != nil {
 			return err
 		}
+		if err := w.keepFinished(ctx, log, ledger.ToKeep); err != nil {
+			return err
+		}
+		// What was kept is succeeded (appended next) or failed: either way no longer open.
+		ledger.ToKeep = nil
 		r, err := w.store.AppendSucceeded(ctx, sub.ID)
 		if err != nil {
 			return err
@@ -48,10 +54,6 @@ func (w *GenerateWorker) attempt(ctx context.Context, log *slog.Logger, job *riv
 		if r.Status != generation.StatusGenerating {
 			w.generationEnded(ctx, log, sub, r)
 			return nil
-		}
-		ledger, err := w.store.LedgerFor(ctx, sub.ID)
-		if err != nil {
-			return err
 		}
 		if turn == 0 && len(ledger.Intents) > 0 {
 			// A previous attempt died during create calls: find what they created. Only

@@ -10,25 +10,19 @@ import (
 	"sync"
 	"time"
 
-	"github.com/google/uuid"
-
 	"photogen/photos"
 	"photogen/store"
 )
 
-// keepFinished keeps the image of every finished prediction of the subscriber, up to
-// BatchSize at once. An output gone for good, not an image or too large counts as
+// keepFinished keeps the image of every finished prediction in toKeep, up to BatchSize
+// at once. An output gone for good, not an image or too large counts as
 // failed (and is replaced). A storage fault that retrying may cure is returned, and the
 // prediction stays finished in the ledger for the next turn or attempt.
-func (w *GenerateWorker) keepFinished(ctx context.Context, log *slog.Logger, id uuid.UUID) error {
-	ledger, err := w.store.LedgerFor(ctx, id)
-	if err != nil || len(ledger.ToKeep) == 0 {
-		return err
-	}
-	errs := make([]error, len(ledger.ToKeep))
+func (w *GenerateWorker) keepFinished(ctx context.Context, log *slog.Logger, toKeep []store.Finished) error {
+	errs := make([]error, len(toKeep))
 	sem := make(chan struct{}, w.cfg.BatchSize)
 	var wg sync.WaitGroup
-	for i, f := range ledger.ToKeep {
+	for i, f := range toKeep {
 		sem <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-sem }()
