@@ -20,14 +20,14 @@ func (s *Store) AddIntent(ctx context.Context, subscriberID uuid.UUID, seed int6
 	return id, translate("add intent", err)
 }
 
-// ReserveCreations writes, in one statement, the intents of up to n new predictions of
-// the subscriber, as many as its window allows: no more open (being created, in flight
+// ReserveCreations writes, in one statement, the intents of new predictions of the
+// subscriber, one per seed of seeds (in order) as long as its window allows: no more open (being created, in flight
 // or to keep) than batch, no more than the photos still owed, and no more created in all
 // than budget. It locks the subscriber's row, so concurrent reservations cannot overshoot
-// together, and reserves nothing unless the generation is generating. Each intent has a
-// random seed for the provider's input, so that a create whose answer is lost can be
-// found (see Intent). It returns the intents written, oldest first.
-func (s *Store) ReserveCreations(ctx context.Context, subscriberID uuid.UUID, n, batch, budget int) ([]Intent, error) {
+// together, and reserves nothing unless the generation is generating. The seed goes in
+// the provider's input, so that a create whose answer is lost can be found (see Intent).
+// It returns the intents written, in the order of seeds.
+func (s *Store) ReserveCreations(ctx context.Context, subscriberID uuid.UUID, seeds []int64, batch, budget int) ([]Intent, error) {
 	const q = `WITH sub AS (
 		    SELECT target_photos - jsonb_array_length(photo_urls) AS owed FROM subscribers
 		    WHERE id = $1 AND generation_status = 'generating' FOR UPDATE
@@ -38,13 +38,15 @@ func (s *Store) ReserveCreations(ctx context.Context, subscriberID uuid.UUID, n,
 		                              OR (status = 'succeeded' AND appended_at IS NULL)) AS open
 		    FROM predictions WHERE subscriber_id = $1
 		), grant_ AS (
-		    SELECT greatest(0, least($2::int, $3 - led.open, sub.owed - led.open, $4 - led.created - led.intents)) AS k
+		    SELECT greatest(0, least(cardinality($2::bigint[]), $3 - led.open, sub.owed - led.open,
+		                             $4 - led.created - led.intents)) AS k
 		    FROM sub, led
 		)
 		INSERT INTO predictions (subscriber_id, status, seed)
-		SELECT $1, 'creating', floor(random() * 2147483646)::bigint + 1 FROM grant_, generate_series(1, grant_.k)
+		SELECT $1, 'creating', s.seed FROM grant_, unnest($2::bigint[]) WITH ORDINALITY AS s(seed, n)
+		WHERE s.n <= grant_.k ORDER BY s.n
 		RETURNING id, seed, created_at`
-	rows, err := s.db.Query(ctx, q, subscriberID, n, batch, budget)
+	rows, err := s.db.Query(ctx, q, subscriberID, seeds, batch, budget)
 	if err != nil {
 		return nil, translate("reserve creations", err)
 	}

@@ -33,7 +33,7 @@ func (w *GenerateWorker) attempt(ctx context.Context, log *slog.Logger, job *riv
 	stopCreating := time.Now().Add(w.cfg.attemptWindow())
 	creates := newCreates()
 	defer creates.wait() // never leave a create call behind
-	for turn := 0; ; turn++ {
+	for {
 		ledger, err := w.store.LedgerFor(ctx, sub.ID)
 		if err != nil {
 			return err
@@ -55,13 +55,9 @@ func (w *GenerateWorker) attempt(ctx context.Context, log *slog.Logger, job *riv
 			w.generationEnded(ctx, log, sub, r)
 			return nil
 		}
-		if turn == 0 && len(ledger.Intents) > 0 {
-			// A previous attempt died during create calls: find what they created. Only
-			// now, before this attempt creates anything, are all intents someone else's.
-			for _, in := range ledger.Intents {
-				if _, err := w.reconcile(ctx, sub, in); err != nil {
-					return err
-				}
+		if reconciled, err := w.reconcileOrphans(ctx, sub, ledger.Intents, creates); err != nil || reconciled {
+			if err != nil {
+				return err
 			}
 			continue
 		}
@@ -81,12 +77,19 @@ func (w *GenerateWorker) attempt(ctx context.Context, log *slog.Logger, job *riv
 			if err != nil {
 				return err
 			}
-			intents, err := w.store.ReserveCreations(ctx, sub.ID, granted, w.cfg.BatchSize, budget)
+			seeds := newSeeds(granted)
+			for _, seed := range seeds {
+				creates.own(seed)
+			}
+			intents, err := w.store.ReserveCreations(ctx, sub.ID, seeds, w.cfg.BatchSize, budget)
+			for _, seed := range seeds[len(intents):] {
+				creates.disown(seed)
+			}
 			if err != nil {
 				return err
 			}
 			for _, in := range intents {
-				creates.start(func() error { return w.create(ctx, log, sub, in) })
+				creates.start(in.Seed, func(own func(int64)) error { return w.create(ctx, log, sub, in, own) })
 			}
 			if len(intents) == 0 && ledger.Open() == 0 && creates.n == 0 {
 				if err := w.pause(ctx, wait); err != nil {

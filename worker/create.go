@@ -22,7 +22,7 @@ var errStopped = errors.New("generation stopped")
 // the answer (Prefer: wait). Throttling with a short Retry-After and transient faults
 // are retried in place (a refused create cost nothing); a long Retry-After becomes a
 // snooze of the whole job. A generation stopped meanwhile is not an error.
-func (w *GenerateWorker) create(ctx context.Context, log *slog.Logger, sub *generation.Subscriber, in store.Intent) error {
+func (w *GenerateWorker) create(ctx context.Context, log *slog.Logger, sub *generation.Subscriber, in store.Intent, own func(int64)) error {
 	for attempt := 0; ; attempt++ {
 		p, err := w.createRecorded(ctx, sub, in)
 		if err == nil {
@@ -52,7 +52,9 @@ func (w *GenerateWorker) create(ctx context.Context, log *slog.Logger, sub *gene
 		}
 		// The refused create's intent is settled (abandoned, or left to the next
 		// attempt to reconcile): the retry reserves its own, if the window still has room.
-		intents, err := w.store.ReserveCreations(ctx, sub.ID, 1, w.cfg.BatchSize, w.cfg.budget(sub.TargetPhotos))
+		seed := newSeed()
+		own(seed)
+		intents, err := w.store.ReserveCreations(ctx, sub.ID, []int64{seed}, w.cfg.BatchSize, w.cfg.budget(sub.TargetPhotos))
 		if err != nil || len(intents) == 0 {
 			return err
 		}
@@ -101,6 +103,35 @@ func (w *GenerateWorker) createRecorded(ctx context.Context, sub *generation.Sub
 		return *found, nil
 	}
 	return generation.Prediction{}, err
+}
+
+// reconcileOrphans settles the intents no create call of this attempt owns (a dead
+// attempt's, or a failed call's whose answer may have been lost), retrying a passing
+// fault of the provider's list in place. It reports whether it settled any.
+func (w *GenerateWorker) reconcileOrphans(ctx context.Context, sub *generation.Subscriber, intents []store.Intent, c *creates) (bool, error) {
+	settled := false
+	for _, in := range intents {
+		if c.owns(in.Seed) {
+			continue
+		}
+		for try := 0; ; try++ {
+			_, err := w.reconcile(ctx, sub, in)
+			if err == nil {
+				break
+			}
+			var snooze *snoozeError
+			if provider.Permanent(err) || errors.As(err, &snooze) || ctx.Err() != nil || try == 3 {
+				return settled, err
+			}
+			select {
+			case <-ctx.Done():
+				return settled, ctx.Err()
+			case <-time.After(time.Duration(200<<try) * time.Millisecond):
+			}
+		}
+		settled = true
+	}
+	return settled, nil
 }
 
 // reconcile settles an intent whose create answer never reached the ledger: the
