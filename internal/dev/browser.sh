@@ -41,14 +41,6 @@ apt_install() {
 # find_chromium prints the path of an installed Chromium, or fails.
 find_chromium() {
 	local c
-	if [ -n "${PHOTOGEN_CHROMIUM:-}" ]; then
-		if [ -x "$PHOTOGEN_CHROMIUM" ]; then
-			echo "$PHOTOGEN_CHROMIUM"
-			return 0
-		fi
-		log "PHOTOGEN_CHROMIUM=$PHOTOGEN_CHROMIUM is not executable"
-		exit 1
-	fi
 	for c in chromium chromium-browser; do
 		if command -v "$c" >/dev/null 2>&1; then
 			command -v "$c"
@@ -61,7 +53,14 @@ find_chromium() {
 # chromium_path prints Chromium's path, installing it first when needed.
 chromium_path() {
 	local path
-	if ! path=$(find_chromium); then
+	if [ -n "${PHOTOGEN_CHROMIUM:-}" ]; then
+		# The caller's choice: used as it is, never replaced by an install.
+		if [ ! -x "$PHOTOGEN_CHROMIUM" ]; then
+			log "PHOTOGEN_CHROMIUM=$PHOTOGEN_CHROMIUM is not an executable file"
+			exit 1
+		fi
+		path=$PHOTOGEN_CHROMIUM
+	elif ! path=$(find_chromium); then
 		apt_install chromium chromium-driver
 		path=$(find_chromium) || {
 			log "chromium was installed but is not on PATH"
