@@ -82,7 +82,11 @@ func (v *Validator) ValidateRequest(r *http.Request) error {
 	if err := bufferBody(r); err != nil {
 		return err
 	}
-	ok, errs := v.v.ValidateHttpRequestSync(r)
+	// A server sees header names canonicalized; a client may have set them as written
+	// (Header["webhook-id"] = ...), which Header.Get would not find.
+	check := r.WithContext(r.Context())
+	check.Header = canonical(r.Header)
+	ok, errs := v.v.ValidateHttpRequestSync(check)
 	rewind(r)
 	if !ok {
 		return &ValidationError{What: "request", Method: r.Method, Path: r.URL.Path, Problems: problems(errs)}
@@ -204,6 +208,16 @@ func bufferBody(r *http.Request) error {
 	r.Body = io.NopCloser(bytes.NewReader(b))
 	r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil }
 	return nil
+}
+
+// canonical returns a copy of h with every name in canonical form, as a server sees it.
+func canonical(h http.Header) http.Header {
+	c := make(http.Header, len(h))
+	for k, vs := range h {
+		ck := http.CanonicalHeaderKey(k)
+		c[ck] = append(c[ck], vs...)
+	}
+	return c
 }
 
 // rewind restarts a body buffered by bufferBody.

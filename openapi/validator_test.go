@@ -197,6 +197,15 @@ func TestValidateRequest(t *testing.T) {
 	require.NoError(t, v.ValidateRequest(get))
 	require.NoError(t, v.ValidateRequest(httptest.NewRequest(http.MethodGet, "/api/blueprint/status?accessToken="+token, nil)))
 	require.Error(t, v.ValidateRequest(httptest.NewRequest(http.MethodDelete, "/api/blueprint/status", nil)), "no such operation")
+
+	// Header names as a client wrote them, not canonical: the server sees them all the same.
+	hook := post("/webhooks/replicate", `{"id":"p1","status":"succeeded","output":["https://x/1.png"]}`)
+	hook.Header["webhook-id"] = []string{"msg_1"}
+	hook.Header["webhook-timestamp"] = []string{"1700000000"}
+	hook.Header["webhook-signature"] = []string{"v1,c2lnbmF0dXJl"}
+	require.NoError(t, v.ValidateRequest(hook))
+	_, canonicalized := hook.Header["Webhook-Id"]
+	require.False(t, canonicalized, "the caller's request is left as it was")
 }
 
 // recorder is a TB that keeps what Transport reports.
