@@ -85,10 +85,10 @@ func (s *Store) DiscardFinished(ctx context.Context, providerID, reason string) 
 }
 
 // TakeProviderReadSlots is TakePredictionSlots for the provider's reads (GET and list
-// calls), under its own fleet-wide limit (take_provider_read_slots).
+// calls), under their own fleet-wide limit (take_provider_slots' read bucket).
 func (s *Store) TakeProviderReadSlots(ctx context.Context, want, limit int, window time.Duration) (int, time.Duration, error) {
 	var granted int
 	var wait time.Duration
-	err := s.db.QueryRow(ctx, `SELECT granted, wait FROM take_provider_read_slots($1, $2, $3)`, want, limit, window).Scan(&granted, &wait)
+	err := s.db.QueryRow(ctx, `SELECT granted, wait FROM take_provider_slots('read', $1, $2, $3)`, want, limit, window).Scan(&granted, &wait)
 	return granted, wait, translate("take provider read slots", err)
 }
