@@ -20,7 +20,7 @@ import (
 func TestPaidCheckoutTo30PhotosUnderParallelRequests(t *testing.T) {
 	t.Parallel()
 	s := newStack(t, fakereplicate.Config{Latency: 150 * time.Millisecond, Jitter: 100 * time.Millisecond, Seed: 7},
-		map[string]string{"PHOTO_BATCH_SIZE": "5"})
+		nil) // PHOTO_BATCH_SIZE is 5 by default
 	_, c := s.startAPI(t)
 	s.startWorker(t)
 	ctx := context.Background()
