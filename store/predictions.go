@@ -21,24 +21,41 @@ func (s *Store) AddIntent(ctx context.Context, subscriberID uuid.UUID, seed int6
 }
 
 // ReserveCreations writes, in one statement, the intents of new predictions of the
-// subscriber, one per seed of seeds (in order) as long as its window allows: no more open (being created, in flight
-// or to keep) than batch, no more than the photos still owed, and no more created in all
-// than budget. It locks the subscriber's row, so concurrent reservations cannot overshoot
-// together, and reserves nothing unless the generation is generating. The seed goes in
+// subscriber, one per seed of seeds (in order) as long as its window allows: no more open
+// (being created, in flight or to keep) than batch, no more than the photos still owed
+// (kept photos not yet appended count as made), and no more created in all
+// than budget. It locks the subscriber's row first (in its own transaction when s is not
+// in one), so concurrent reservations cannot overshoot together, and reserves nothing
+// unless the generation is generating. The seed goes in
 // the provider's input, so that a create whose answer is lost can be found (see Intent).
 // It returns the intents written, in the order of seeds.
 func (s *Store) ReserveCreations(ctx context.Context, subscriberID uuid.UUID, seeds []int64, batch, budget int) ([]Intent, error) {
+	if s.tx == nil {
+		var intents []Intent
+		err := s.WithTx(ctx, func(tx *Store) error {
+			var err error
+			intents, err = tx.ReserveCreations(ctx, subscriberID, seeds, batch, budget)
+			return err
+		})
+		return intents, err
+	}
+	// The row lock first, in a statement of its own: the counting statement then takes
+	// its snapshot after the lock is held, and sees every reservation committed before.
+	// (In one statement, the snapshot would predate a wait for the lock.)
+	if _, err := s.LockSubscriber(ctx, subscriberID); err != nil {
+		return nil, translate("reserve creations", err)
+	}
 	const q = `WITH sub AS (
 		    SELECT target_photos - jsonb_array_length(photo_urls) AS owed FROM subscribers
-		    WHERE id = $1 AND generation_status = 'generating' FOR UPDATE
+		    WHERE id = $1 AND generation_status = 'generating'
 		), led AS (
 		    SELECT count(provider_id) AS created,
 		           count(*) FILTER (WHERE status = 'creating') AS intents,
-		           count(*) FILTER (WHERE status IN ('creating', 'starting', 'processing', 'finished')
-		                              OR (status = 'succeeded' AND appended_at IS NULL)) AS open
+		           count(*) FILTER (WHERE status IN ('creating', 'starting', 'processing', 'finished')) AS open,
+		           count(*) FILTER (WHERE status = 'succeeded' AND appended_at IS NULL) AS unappended
 		    FROM predictions WHERE subscriber_id = $1
 		), grant_ AS (
-		    SELECT greatest(0, least(cardinality($2::bigint[]), $3 - led.open, sub.owed - led.open,
+		    SELECT greatest(0, least(cardinality($2::bigint[]), $3 - led.open, sub.owed - led.open - led.unappended,
 		                             $4 - led.created - led.intents)) AS k
 		    FROM sub, led
 		)

@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"os"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -191,4 +193,42 @@ func TestCreateSubscriberEmailUniqueWithoutCase(t *testing.T) {
 	require.NoError(t, err)
 	_, err = s.CreateSubscriber(ctx, store.NewSubscriber{Email: "ann@example.COM", Strategy: map[string]any{"prompt": "p"}, AccessTokenHash: h2[:], TargetPhotos: 30})
 	require.ErrorIs(t, err, store.ErrConflict)
+}
+
+// TestReserveCreationsNeverOvershootsTheWindow: while one transaction holds the
+// subscriber's row and reserves the whole window of 5, 20 reservations in parallel wait
+// for it; none of them may add an intent once it commits, whatever the snapshot each
+// statement started with.
+func TestReserveCreationsNeverOvershootsTheWindow(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := testdb.New(t)
+	s := store.New(db.Pool)
+	id := newSubscriber(t, s, 30)
+	_, err := s.StartGeneration(ctx, id)
+	require.NoError(t, err)
+	var wg sync.WaitGroup
+	var got atomic.Int32
+	err = s.WithTx(ctx, func(tx *store.Store) error {
+		if _, err := tx.LockSubscriber(ctx, id); err != nil {
+			return err
+		}
+		for i := range 20 {
+			wg.Go(func() {
+				intents, err := s.ReserveCreations(ctx, id, []int64{int64(100 + i)}, 5, 40)
+				require.NoError(t, err)
+				got.Add(int32(len(intents)))
+			})
+		}
+		time.Sleep(300 * time.Millisecond) // let them start and wait for the row
+		intents, err := tx.ReserveCreations(ctx, id, []int64{1, 2, 3, 4, 5, 6}, 5, 40)
+		require.Len(t, intents, 5)
+		return err
+	})
+	require.NoError(t, err)
+	wg.Wait()
+	require.Zero(t, got.Load(), "the window was full when each got the row")
+	l, err := s.LedgerFor(ctx, id)
+	require.NoError(t, err)
+	require.Len(t, l.Intents, 5)
 }

@@ -31,18 +31,29 @@ var errAttemptOver = errors.New("attempt window over")
 func (w *GenerateWorker) attempt(ctx context.Context, log *slog.Logger, job *river.Job[generation.GenerateArgs], sub *generation.Subscriber) error {
 	budget := w.cfg.budget(sub.TargetPhotos)
 	stopCreating := time.Now().Add(w.cfg.attemptWindow())
-	creates := newCreates()
-	defer creates.wait() // never leave a create call behind
+	tasks := newTasks()
+	defer tasks.wait() // never leave a keep or a create call behind
 	for {
 		ledger, err := w.store.LedgerFor(ctx, sub.ID)
 		if err != nil {
 			return err
 		}
-		if err := w.keepFinished(ctx, log, ledger.ToKeep); err != nil {
-			return err
+		// Each finished prediction is kept in a task of its own, which then starts the
+		// prediction that replaces it: a slot is refilled as soon as its photo is stored.
+		for _, f := range ledger.ToKeep {
+			if tasks.keeping(f.ProviderID) {
+				continue
+			}
+			tasks.startKeep(f.ProviderID, func(own func(int64)) error {
+				if err := w.keep(ctx, log, f); err != nil {
+					return err
+				}
+				if !time.Now().Before(stopCreating) {
+					return nil
+				}
+				return w.refill(ctx, log, sub, budget, own)
+			})
 		}
-		// What was kept is succeeded (appended next) or failed: either way no longer open.
-		ledger.ToKeep = nil
 		r, err := w.store.AppendSucceeded(ctx, sub.ID)
 		if err != nil {
 			return err
@@ -55,7 +66,7 @@ func (w *GenerateWorker) attempt(ctx context.Context, log *slog.Logger, job *riv
 			w.generationEnded(ctx, log, sub, r)
 			return nil
 		}
-		if reconciled, err := w.reconcileOrphans(ctx, sub, ledger.Intents, creates); err != nil || reconciled {
+		if reconciled, err := w.reconcileOrphans(ctx, sub, ledger.Intents, tasks); err != nil || reconciled {
 			if err != nil {
 				return err
 			}
@@ -69,37 +80,23 @@ func (w *GenerateWorker) attempt(ctx context.Context, log *slog.Logger, job *riv
 			continue
 		}
 		want := w.room(ledger, r.Photos, r.TargetPhotos, budget)
-		if want == 0 && ledger.Open() == 0 {
+		if want == 0 && ledger.Open() == 0 && tasks.n == 0 {
 			return &budgetError{budget: budget, failed: ledger.Failed}
 		}
 		if want > 0 && time.Now().Before(stopCreating) {
-			granted, wait, err := w.takeSlots(ctx, want)
+			started, wait, err := w.startCreates(ctx, log, sub, budget, want, tasks)
 			if err != nil {
 				return err
 			}
-			seeds := newSeeds(granted)
-			for _, seed := range seeds {
-				creates.own(seed)
-			}
-			intents, err := w.store.ReserveCreations(ctx, sub.ID, seeds, w.cfg.BatchSize, budget)
-			for _, seed := range seeds[len(intents):] {
-				creates.disown(seed)
-			}
-			if err != nil {
-				return err
-			}
-			for _, in := range intents {
-				creates.start(in.Seed, func(own func(int64)) error { return w.create(ctx, log, sub, in, own) })
-			}
-			if len(intents) == 0 && ledger.Open() == 0 && creates.n == 0 {
+			if started == 0 && ledger.Open() == 0 && tasks.n == 0 {
 				if err := w.pause(ctx, wait); err != nil {
 					return err
 				}
 				continue
 			}
 		}
-		if creates.n > 0 {
-			if err := creates.next(ctx); err != nil {
+		if tasks.n > 0 {
+			if err := tasks.next(ctx); err != nil {
 				return err
 			}
 			continue
@@ -113,6 +110,48 @@ func (w *GenerateWorker) attempt(ctx context.Context, log *slog.Logger, job *riv
 			return err
 		}
 	}
+}
+
+// startCreates takes up to want creation slots from the fleet's budget, reserves their
+// intents (as many as the window allows) and starts a create task for each. It returns
+// how many it started and, when the fleet's budget gave none, how long until it will.
+func (w *GenerateWorker) startCreates(ctx context.Context, log *slog.Logger, sub *generation.Subscriber, budget, want int, tasks *tasks) (int, time.Duration, error) {
+	granted, wait, err := w.takeSlots(ctx, want)
+	if err != nil || granted == 0 {
+		return 0, wait, err
+	}
+	seeds := newSeeds(granted)
+	for _, seed := range seeds {
+		tasks.own(seed)
+	}
+	intents, err := w.store.ReserveCreations(ctx, sub.ID, seeds, w.cfg.BatchSize, budget)
+	for _, seed := range seeds[len(intents):] {
+		tasks.disown(seed)
+	}
+	if err != nil {
+		return 0, 0, err
+	}
+	for _, in := range intents {
+		tasks.startCreate(in.Seed, func(own func(int64)) error { return w.create(ctx, log, sub, in, own) })
+	}
+	return len(intents), 0, nil
+}
+
+// refill starts, in the calling task, the one prediction that replaces one just kept,
+// if the window, the budget and the fleet's rate limit allow it now; otherwise the
+// attempt's next turn will.
+func (w *GenerateWorker) refill(ctx context.Context, log *slog.Logger, sub *generation.Subscriber, budget int, own func(int64)) error {
+	granted, _, err := w.takeSlots(ctx, 1)
+	if err != nil || granted == 0 {
+		return err
+	}
+	seed := newSeed()
+	own(seed)
+	intents, err := w.store.ReserveCreations(ctx, sub.ID, []int64{seed}, w.cfg.BatchSize, budget)
+	if err != nil || len(intents) == 0 {
+		return err
+	}
+	return w.create(ctx, log, sub, intents[0], own)
 }
 
 // room is how many predictions may be created now: the window (BatchSize, no more than

@@ -108,7 +108,7 @@ func (w *GenerateWorker) createRecorded(ctx context.Context, sub *generation.Sub
 // reconcileOrphans settles the intents no create call of this attempt owns (a dead
 // attempt's, or a failed call's whose answer may have been lost), retrying a passing
 // fault of the provider's list in place. It reports whether it settled any.
-func (w *GenerateWorker) reconcileOrphans(ctx context.Context, sub *generation.Subscriber, intents []store.Intent, c *creates) (bool, error) {
+func (w *GenerateWorker) reconcileOrphans(ctx context.Context, sub *generation.Subscriber, intents []store.Intent, c *tasks) (bool, error) {
 	settled := false
 	for _, in := range intents {
 		if c.owns(in.Seed) {

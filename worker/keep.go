@@ -7,32 +7,16 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"sync"
 	"time"
 
 	"photogen/photos"
 	"photogen/store"
 )
 
-// keepFinished keeps the image of every finished prediction in toKeep, up to BatchSize
-// at once. An output gone for good, not an image or too large counts as
-// failed (and is replaced). A storage fault that retrying may cure is returned, and the
-// prediction stays finished in the ledger for the next turn or attempt.
-func (w *GenerateWorker) keepFinished(ctx context.Context, log *slog.Logger, toKeep []store.Finished) error {
-	errs := make([]error, len(toKeep))
-	sem := make(chan struct{}, w.cfg.BatchSize)
-	var wg sync.WaitGroup
-	for i, f := range toKeep {
-		sem <- struct{}{}
-		wg.Go(func() {
-			defer func() { <-sem }()
-			errs[i] = w.keep(ctx, log, f)
-		})
-	}
-	wg.Wait()
-	return errors.Join(errs...)
-}
-
+// keep keeps the image of a finished prediction: an output gone for good, not an image
+// or too large counts as failed (and is replaced). A storage fault that retrying may
+// cure is returned, and the prediction stays finished in the ledger for the next turn
+// or attempt.
 func (w *GenerateWorker) keep(ctx context.Context, log *slog.Logger, f store.Finished) error {
 	ours, err := w.keeper.Keep(ctx, f.ProviderID, f.OutputURL)
 	if errors.Is(err, photos.ErrGone) || errors.Is(err, photos.ErrNotImage) || errors.Is(err, photos.ErrTooLarge) {
