@@ -24,7 +24,7 @@ func migrateCmd(e env) *cobra.Command {
 		Args:  exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return withDatabase(cmd.Context(), e, func(ctx context.Context, pool *pgxpool.Pool, logger *slog.Logger) error {
-				if err := migrations.Up(ctx, pool, logger); err != nil {
+				if err := migrations.Up(ctx, pool, riverLogger(logger)); err != nil {
 					return err
 				}
 				logger.InfoContext(ctx, "migrations applied")
