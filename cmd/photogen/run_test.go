@@ -111,11 +111,25 @@ func TestLoadConfigDefaults(t *testing.T) {
 	t.Parallel()
 	c, err := loadConfig(getenv(nil), usesDatabase|usesWorker)
 	require.Error(t, err, "a worker needs a Replicate token and a photo name secret")
-	c, err = loadConfig(getenv(map[string]string{"REPLICATE_API_TOKEN": "r8_x", "PHOTO_NAME_SECRET": "0123456789abcdef"}), usesDatabase|usesWorker)
+	vars := map[string]string{"REPLICATE_API_TOKEN": "r8_x", "PHOTO_NAME_SECRET": "0123456789abcdef"}
+	_, err = loadConfig(getenv(vars), usesDatabase|usesWorker)
+	require.ErrorIs(t, err, errPhotoBaseURL, "a worker does not serve photos: it cannot guess the api's URL")
+
+	vars["PHOTO_BASE_URL"] = "http://api.internal:8080"
+	c, err = loadConfig(getenv(vars), usesDatabase|usesWorker)
 	require.NoError(t, err)
 	require.Equal(t, 5, c.Worker.BatchSize)
 	require.Equal(t, 30, c.API.TargetPhotos)
 	require.Greater(t, c.Worker.RescueAfter, c.Worker.JobTimeout)
 	require.Equal(t, "black-forest-labs/flux-schnell", c.Replicate.Model)
-	require.Equal(t, "http://127.0.0.1:8080", c.Photos.BaseURL)
+	require.Equal(t, "http://api.internal:8080", c.Photos.BaseURL)
+
+	// The api, alone or in `all`, serves the local store on HTTP_ADDR: it derives the URL.
+	delete(vars, "PHOTO_BASE_URL")
+	vars["STRIPE_WEBHOOK_SECRET"] = "whsec_x"
+	for _, u := range []uses{usesAPI, usesAPI | usesWorker} {
+		c, err = loadConfig(getenv(vars), usesDatabase|u)
+		require.NoError(t, err)
+		require.Equal(t, "http://127.0.0.1:8080", c.Photos.BaseURL)
+	}
 }

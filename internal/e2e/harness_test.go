@@ -213,10 +213,13 @@ func waitState(t *testing.T, c *demo.Client, token, state string, within time.Du
 	return last
 }
 
-// runCommand runs `photogen args...` to completion with env and returns its output.
+// runCommand runs `photogen args...` to completion with env and returns its output. A
+// command still running after a minute is killed (and returns an error).
 func runCommand(t testing.TB, env map[string]string, args ...string) (string, error) {
 	t.Helper()
-	cmd := exec.Command(binary, args...)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binary, args...)
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH")}
 	for k, v := range env {
 		cmd.Env = append(cmd.Env, k+"="+v)
