@@ -86,6 +86,7 @@ Configuration is by environment variables; see docs/operations.md.`,
 		queueCmd(e),
 		fakeCmd(e),
 		demoCmd(e),
+		devTokenCmd(e),
 		versionCmd(e),
 	)
 	return root

@@ -53,7 +53,7 @@ func TestHelpNeedsNoDatabaseAndNoSecret(t *testing.T) {
 	commands := [][]string{
 		{}, {"migrate"}, {"api"}, {"worker"}, {"all"}, {"generation"}, {"generation", "show"},
 		{"generation", "retry"}, {"generation", "cancel"}, {"queue"}, {"queue", "stats"},
-		{"fake-replicate"}, {"demo"}, {"version"},
+		{"fake-replicate"}, {"demo"}, {"dev-token"}, {"version"},
 	}
 	for _, c := range commands {
 		out, errOut, err := runArgs(t, unreachable, append(c, "--help")...)
