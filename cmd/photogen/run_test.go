@@ -52,7 +52,8 @@ func TestHelpNeedsNoDatabaseAndNoSecret(t *testing.T) {
 	t.Parallel()
 	commands := [][]string{
 		{}, {"migrate"}, {"api"}, {"worker"}, {"all"}, {"generation"}, {"generation", "show"},
-		{"generation", "retry"}, {"generation", "cancel"}, {"queue"}, {"queue", "stats"},
+		{"generation", "retry"}, {"generation", "cancel"}, {"generation", "list"}, {"queue"}, {"queue", "stats"},
+		{"stripe-events"}, {"stripe-events", "list"}, {"stripe-events", "replay"},
 		{"fake-replicate"}, {"demo"}, {"dev-token"}, {"version"},
 	}
 	for _, c := range commands {
@@ -68,6 +69,10 @@ func TestUnknownFlagsAndArgumentsExit2(t *testing.T) {
 	for _, c := range [][]string{
 		{"--frobnicate"}, {"api", "--frobnicate"}, {"generation", "show"}, {"generation", "show", "a", "b"},
 		{"queue", "stats", "extra"}, {"migrate", "now"}, {"demo", "--timeout", "soon"},
+		{"generation", "list", "--state", "stuck"}, {"generation", "list", "--older", "-1m"},
+		{"generation", "list", "--older", "soon"}, {"generation", "list", "--limit", "0"}, {"generation", "list", "extra"},
+		{"stripe-events", "list", "--outcome", "lost"}, {"stripe-events", "replay"}, {"stripe-events", "replay", "a", "b"},
+		{"stripe-events"}, {"queue", "stats", "--jsn"},
 	} {
 		_, _, err := runArgs(t, unreachable, c...)
 		require.Error(t, err, "photogen %v", c)
