@@ -34,15 +34,23 @@ func Apply(ctx context.Context, st *store.Store, jobs generation.Inserter, ev Ev
 		if !fresh {
 			return nil
 		}
-		switch rec.Outcome {
-		case store.OutcomeApplied:
-			_, err = generation.Pay(ctx, tx, jobs, sub.ID, string(ev.Data.Object.PaymentIntent))
-		case store.OutcomeRefunded:
-			_, err = generation.Refund(ctx, tx, jobs, sub.ID)
-		}
-		return err
+		return effects(ctx, tx, jobs, ev, rec.Outcome, sub)
 	})
 	return res, err
+}
+
+// effects does what an event's outcome means for its subscriber, in the caller's
+// transaction: a payment marks them paid and enqueues their generation, a full refund
+// stops it. Other outcomes do nothing.
+func effects(ctx context.Context, tx *store.Store, jobs generation.Inserter, ev Event, outcome store.EventOutcome, sub *generation.Subscriber) error {
+	var err error
+	switch outcome {
+	case store.OutcomeApplied:
+		_, err = generation.Pay(ctx, tx, jobs, sub.ID, string(ev.Data.Object.PaymentIntent))
+	case store.OutcomeRefunded:
+		_, err = generation.Refund(ctx, tx, jobs, sub.ID)
+	}
+	return err
 }
 
 // classify matches ev to a subscriber and says what it will do: the inbox row to write

@@ -1,6 +1,7 @@
 // Package operator is what the operator CLI does: find a subscriber by id or email,
-// show their generation, retry or cancel it through the generation use-cases, and read
-// the queue. It writes plain text for people; cmd/photogen only parses arguments.
+// show and list generations, retry or cancel them through the generation use-cases, read
+// the queue, list and replay Stripe events. It writes aligned text for people or JSON
+// for scripts (Format); cmd/photogen only parses arguments.
 package operator
 
 import (
@@ -8,6 +9,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"text/tabwriter"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -69,8 +72,38 @@ func (o *Operator) Cancel(ctx context.Context, sub *generation.Subscriber) error
 	return err
 }
 
-// Show writes the subscriber's generation, ledger and jobs to w.
-func (o *Operator) Show(ctx context.Context, id uuid.UUID, w io.Writer) error {
+// generationView is a generation as `generation show --json` writes it.
+type generationView struct {
+	SubscriberID uuid.UUID  `json:"subscriber_id"`
+	Email        string     `json:"email"`
+	Status       string     `json:"status"`
+	Photos       int        `json:"photos"`
+	TargetPhotos int        `json:"target_photos"`
+	PhotoURLs    []string   `json:"photo_urls"`
+	Error        *string    `json:"error"`
+	PaidAt       *time.Time `json:"paid_at"`
+	GeneratedAt  *time.Time `json:"generated_at"`
+	UpdatedAt    time.Time  `json:"updated_at"`
+	Predictions  struct {
+		Created  int `json:"created"`
+		Failed   int `json:"failed"`
+		InFlight int `json:"in_flight"`
+	} `json:"predictions"`
+	Jobs []jobView `json:"jobs"`
+}
+
+type jobView struct {
+	ID          int64      `json:"id"`
+	Kind        string     `json:"kind"`
+	State       string     `json:"state"`
+	Attempt     int        `json:"attempt"`
+	Errors      int        `json:"errors"`
+	CreatedAt   time.Time  `json:"created_at"`
+	FinalizedAt *time.Time `json:"finalized_at"`
+}
+
+// Show writes the subscriber's generation, ledger and jobs to w in format f.
+func (o *Operator) Show(ctx context.Context, id uuid.UUID, w io.Writer, f Format) error {
 	sub, err := o.store.SubscriberByID(ctx, id)
 	if err != nil {
 		return err
@@ -83,13 +116,25 @@ func (o *Operator) Show(ctx context.Context, id uuid.UUID, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "subscriber  %s (%s)\nstatus      %s\nphotos      %d/%d\n", sub.ID, sub.Email, sub.Status, len(sub.PhotoURLs), sub.TargetPhotos)
-	if sub.Error != nil {
-		fmt.Fprintf(w, "error       %s\n", *sub.Error)
+	v := generationView{SubscriberID: sub.ID, Email: sub.Email, Status: string(sub.Status), Photos: len(sub.PhotoURLs),
+		TargetPhotos: sub.TargetPhotos, PhotoURLs: sub.PhotoURLs, Error: sub.Error, PaidAt: utc(sub.PaidAt),
+		GeneratedAt: utc(sub.GeneratedAt), UpdatedAt: sub.UpdatedAt.UTC(), Jobs: []jobView{}}
+	if v.PhotoURLs == nil {
+		v.PhotoURLs = []string{}
 	}
-	fmt.Fprintf(w, "predictions %d created, %d failed, %d in flight\n", ledger.Created, ledger.Failed, len(ledger.InFlight))
+	v.Predictions.Created, v.Predictions.Failed, v.Predictions.InFlight = ledger.Created, ledger.Failed, len(ledger.InFlight)
 	for _, j := range jobs {
-		fmt.Fprintf(w, "job         %d %s %s attempt %d, %d errors, created %s\n", j.ID, j.Kind, j.State, j.Attempt, j.Errors, j.Created.UTC().Format("2006-01-02T15:04:05Z"))
+		v.Jobs = append(v.Jobs, jobView{ID: j.ID, Kind: j.Kind, State: j.State, Attempt: j.Attempt, Errors: j.Errors,
+			CreatedAt: j.Created.UTC(), FinalizedAt: utc(j.Finished)})
 	}
-	return nil
+	return f.write(w, v, func(w *tabwriter.Writer) {
+		fmt.Fprintf(w, "subscriber  %s (%s)\nstatus      %s\nphotos      %d/%d\n", v.SubscriberID, v.Email, v.Status, v.Photos, v.TargetPhotos)
+		if v.Error != nil {
+			fmt.Fprintf(w, "error       %s\n", *v.Error)
+		}
+		fmt.Fprintf(w, "predictions %d created, %d failed, %d in flight\n", v.Predictions.Created, v.Predictions.Failed, v.Predictions.InFlight)
+		for _, j := range v.Jobs {
+			fmt.Fprintf(w, "job         %d %s %s attempt %d, %d errors, created %s\n", j.ID, j.Kind, j.State, j.Attempt, j.Errors, stamp(j.CreatedAt))
+		}
+	})
 }

@@ -84,8 +84,10 @@ Configuration is by environment variables; see docs/operations.md.`,
 		serveCmd(e, "all", "Run the api and a worker in one process (with a fake Replicate when REPLICATE_API_TOKEN is unset)"),
 		generationCmd(e),
 		queueCmd(e),
+		stripeEventsCmd(e),
 		fakeCmd(e),
 		demoCmd(e),
+		devTokenCmd(e),
 		versionCmd(e),
 	)
 	return root

@@ -1,5 +1,6 @@
 // This file holds the commands that run once and exit: migrate and the operator
-// commands (generation show|retry|cancel, queue stats).
+// commands (generation show|retry|cancel, queue stats; generation list and stripe-events
+// are in operate.go).
 
 package main
 
@@ -24,7 +25,7 @@ func migrateCmd(e env) *cobra.Command {
 		Args:  exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return withDatabase(cmd.Context(), e, func(ctx context.Context, pool *pgxpool.Pool, logger *slog.Logger) error {
-				if err := migrations.Up(ctx, pool, logger); err != nil {
+				if err := migrations.Up(ctx, pool, riverLogger(logger)); err != nil {
 					return err
 				}
 				logger.InfoContext(ctx, "migrations applied")
@@ -37,10 +38,11 @@ func migrateCmd(e env) *cobra.Command {
 func generationCmd(e env) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "generation",
-		Short: "Inspect, retry or cancel a subscriber's generation",
+		Short: "List, inspect, retry or cancel subscribers' generations",
 		Args:  exactArgs(0),
 		RunE:  func(cmd *cobra.Command, _ []string) error { return usageError(cmd.Help()) },
 	}
+	asJSON := cmd.PersistentFlags().Bool("json", false, "write JSON for scripts instead of text")
 	sub := func(use, short string, act func(context.Context, *operator.Operator, *generation.Subscriber, io.Writer) error) *cobra.Command {
 		return &cobra.Command{
 			Use:   use + " <subscriber-id or email>",
@@ -58,12 +60,13 @@ func generationCmd(e env) *cobra.Command {
 					if use != "show" {
 						logger.InfoContext(ctx, "generation "+use+" by an operator", "subscriber_id", s.ID)
 					}
-					return op.Show(ctx, s.ID, e.stdout)
+					return op.Show(ctx, s.ID, e.stdout, format(*asJSON))
 				})
 			},
 		}
 	}
 	cmd.AddCommand(
+		generationListCmd(e, asJSON),
 		sub("show", "Show a generation: status, photos, predictions and jobs",
 			func(context.Context, *operator.Operator, *generation.Subscriber, io.Writer) error { return nil }),
 		sub("retry", "Queue a failed generation again (it continues from the ledger)",
@@ -85,16 +88,18 @@ func queueCmd(e env) *cobra.Command {
 		Args:  exactArgs(0),
 		RunE:  func(cmd *cobra.Command, _ []string) error { return usageError(cmd.Help()) },
 	}
-	cmd.AddCommand(&cobra.Command{
+	stats := &cobra.Command{
 		Use:   "stats",
 		Short: "Jobs by state and the age of the oldest available job",
 		Args:  exactArgs(0),
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			return withOperator(cmd.Context(), e, func(ctx context.Context, op *operator.Operator, _ *slog.Logger) error {
-				return op.QueueStats(ctx, e.stdout)
-			})
-		},
-	})
+	}
+	asJSON := stats.Flags().Bool("json", false, "write JSON for scripts instead of text")
+	stats.RunE = func(cmd *cobra.Command, _ []string) error {
+		return withOperator(cmd.Context(), e, func(ctx context.Context, op *operator.Operator, _ *slog.Logger) error {
+			return op.QueueStats(ctx, e.stdout, format(*asJSON))
+		})
+	}
+	cmd.AddCommand(stats)
 	return cmd
 }
 

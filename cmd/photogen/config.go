@@ -6,6 +6,7 @@ package main
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math"
@@ -119,7 +120,8 @@ func loadConfig(getenv func(string) string, u uses) (config, error) {
 		PredictionCost: r.float("PREDICTION_COST_USD", -1),
 	}
 	c = c.withDefaults()
-	if c.Photos.BaseURL == "" && c.Photos.S3Bucket == "" {
+	if c.Photos.BaseURL == "" && c.Photos.S3Bucket == "" && u&usesAPI != 0 {
+		// The api (alone or in `all`) serves the local store itself, on HTTP_ADDR.
 		c.Photos.BaseURL = baseURL(c.HTTPAddr)
 	}
 	if err := c.LogLevel.UnmarshalText([]byte(getenv("LOG_LEVEL"))); err != nil && getenv("LOG_LEVEL") != "" {
@@ -145,16 +147,28 @@ func loadConfig(getenv func(string) string, u uses) (config, error) {
 	if u&(usesAPI|usesWorker) != 0 {
 		r.fail(c.Photos.Validate())
 	}
+	if u&usesWorker != 0 && u&usesAPI == 0 && c.Photos.S3Bucket == "" && c.Photos.BaseURL == "" {
+		r.fail(errPhotoBaseURL)
+	}
 	if len(r.errs) > 0 {
 		return c, &configError{errs: r.errs}
 	}
 	return c, nil
 }
 
+// errPhotoBaseURL refuses a worker that would write photo URLs on its own HTTP_ADDR,
+// where nothing serves them.
+var errPhotoBaseURL = errors.New("PHOTO_BASE_URL is required for a worker with the local photo store: " +
+	"set it to the api's public URL (the api serves the photos at /photos/); a worker does not listen " +
+	"on HTTP_ADDR, so it cannot derive it")
+
 // configError is every configuration error found at once.
 type configError struct{ errs []error }
 
 func (e *configError) Error() string { return strings.Join(e.messages(), "; ") }
+
+// Unwrap gives the errors found, for errors.Is.
+func (e *configError) Unwrap() []error { return e.errs }
 
 // messages flattens the errors, joined ones included, into one message each.
 func (e *configError) messages() []string {

@@ -52,8 +52,9 @@ func TestHelpNeedsNoDatabaseAndNoSecret(t *testing.T) {
 	t.Parallel()
 	commands := [][]string{
 		{}, {"migrate"}, {"api"}, {"worker"}, {"all"}, {"generation"}, {"generation", "show"},
-		{"generation", "retry"}, {"generation", "cancel"}, {"queue"}, {"queue", "stats"},
-		{"fake-replicate"}, {"demo"}, {"version"},
+		{"generation", "retry"}, {"generation", "cancel"}, {"generation", "list"}, {"queue"}, {"queue", "stats"},
+		{"stripe-events"}, {"stripe-events", "list"}, {"stripe-events", "replay"},
+		{"fake-replicate"}, {"demo"}, {"dev-token"}, {"version"},
 	}
 	for _, c := range commands {
 		out, errOut, err := runArgs(t, unreachable, append(c, "--help")...)
@@ -68,6 +69,10 @@ func TestUnknownFlagsAndArgumentsExit2(t *testing.T) {
 	for _, c := range [][]string{
 		{"--frobnicate"}, {"api", "--frobnicate"}, {"generation", "show"}, {"generation", "show", "a", "b"},
 		{"queue", "stats", "extra"}, {"migrate", "now"}, {"demo", "--timeout", "soon"},
+		{"generation", "list", "--state", "stuck"}, {"generation", "list", "--older", "-1m"},
+		{"generation", "list", "--older", "soon"}, {"generation", "list", "--limit", "0"}, {"generation", "list", "extra"},
+		{"stripe-events", "list", "--outcome", "lost"}, {"stripe-events", "replay"}, {"stripe-events", "replay", "a", "b"},
+		{"stripe-events"}, {"queue", "stats", "--jsn"},
 	} {
 		_, _, err := runArgs(t, unreachable, c...)
 		require.Error(t, err, "photogen %v", c)
@@ -111,11 +116,25 @@ func TestLoadConfigDefaults(t *testing.T) {
 	t.Parallel()
 	c, err := loadConfig(getenv(nil), usesDatabase|usesWorker)
 	require.Error(t, err, "a worker needs a Replicate token and a photo name secret")
-	c, err = loadConfig(getenv(map[string]string{"REPLICATE_API_TOKEN": "r8_x", "PHOTO_NAME_SECRET": "0123456789abcdef"}), usesDatabase|usesWorker)
+	vars := map[string]string{"REPLICATE_API_TOKEN": "r8_x", "PHOTO_NAME_SECRET": "0123456789abcdef"}
+	_, err = loadConfig(getenv(vars), usesDatabase|usesWorker)
+	require.ErrorIs(t, err, errPhotoBaseURL, "a worker does not serve photos: it cannot guess the api's URL")
+
+	vars["PHOTO_BASE_URL"] = "http://api.internal:8080"
+	c, err = loadConfig(getenv(vars), usesDatabase|usesWorker)
 	require.NoError(t, err)
 	require.Equal(t, 5, c.Worker.BatchSize)
 	require.Equal(t, 30, c.API.TargetPhotos)
 	require.Greater(t, c.Worker.RescueAfter, c.Worker.JobTimeout)
 	require.Equal(t, "black-forest-labs/flux-schnell", c.Replicate.Model)
-	require.Equal(t, "http://127.0.0.1:8080", c.Photos.BaseURL)
+	require.Equal(t, "http://api.internal:8080", c.Photos.BaseURL)
+
+	// The api, alone or in `all`, serves the local store on HTTP_ADDR: it derives the URL.
+	delete(vars, "PHOTO_BASE_URL")
+	vars["STRIPE_WEBHOOK_SECRET"] = "whsec_x"
+	for _, u := range []uses{usesAPI, usesAPI | usesWorker} {
+		c, err = loadConfig(getenv(vars), usesDatabase|u)
+		require.NoError(t, err)
+		require.Equal(t, "http://127.0.0.1:8080", c.Photos.BaseURL)
+	}
 }

@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
@@ -92,7 +93,7 @@ func serve(ctx context.Context, mode string, cfg config, e env) error {
 	}
 	g.add(httpComponent(mode, addr, handler, logger, func(bound string) {
 		if cfg.Dev && mode != "worker" {
-			printBanner(e, bound, cfg.API.WebhookSecret)
+			newBanner(cfg, e.getenv, bound).print(e.stdout, uuid.New())
 		}
 	}))
 	if mode != "api" {
@@ -238,15 +239,4 @@ func openPool(ctx context.Context, cfg config) (*pgxpool.Pool, error) {
 
 func newLogger(cfg config, e env) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(e.stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
-}
-
-func printBanner(e env, addr, secret string) {
-	url := baseURL(addr)
-	fmt.Fprintf(e.stdout, `
-photogen is running at %s
-  development webhook secret: %s
-  in another terminal, run the whole flow:
-    bin/photogen demo --url %s --webhook-secret %s
-
-`, url, secret, url, secret)
 }

@@ -56,7 +56,7 @@ func newWorkerClient(cfg config, rc provider.ReplicateConfig, st *store.Store, b
 		return nil, err
 	}
 	gw.Observe(m)
-	return worker.NewClient(st.Pool(), gw, logger)
+	return worker.NewClient(st.Pool(), gw, riverLogger(logger))
 }
 
 // startFake serves a fake Replicate on a free loopback port. It is a component of its
@@ -90,7 +90,7 @@ func startFake(_ context.Context, g *group, logger *slog.Logger) (string, error)
 func riverUI(ctx context.Context, client *river.Client[pgx.Tx], logger *slog.Logger) (http.Handler, error) {
 	h, err := riverui.NewHandler(&riverui.HandlerOpts{
 		Endpoints: riverui.NewEndpoints(client, nil),
-		Logger:    logger,
+		Logger:    riverLogger(logger),
 		Prefix:    "/admin/river",
 	})
 	if err != nil {

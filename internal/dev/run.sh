@@ -39,6 +39,8 @@ fi
 export STRIPE_WEBHOOK_SECRET=${STRIPE_WEBHOOK_SECRET:-whsec_photogen_dev_secret_do_not_use_in_prod}
 export AUTH_JWT_SECRET=${AUTH_JWT_SECRET:-photogen-dev-jwt-secret-do-not-use-in-prod}
 export PHOTO_NAME_SECRET=${PHOTO_NAME_SECRET:-photogen-dev-photo-names-do-not-use-in-prod}
+# River UI at /admin/river/ (any user name, this password); the banner says where.
+export OPERATOR_TOKEN=${OPERATOR_TOKEN:-photogen-dev-operator-token-do-not-use-in-prod}
 export HTTP_ADDR=${HTTP_ADDR:-127.0.0.1:8080}
 export PHOTOGEN_DEV=${PHOTOGEN_DEV:-1}
 if [ -z "${REPLICATE_API_TOKEN:-}" ]; then

@@ -76,8 +76,13 @@ func (p *proc) Output() string {
 // SIGTERM when the test ends, and fails the test if it then exits badly.
 func start(t testing.TB, mode string, env map[string]string) *proc {
 	t.Helper()
-	p := &proc{done: make(chan struct{})}
-	p.cmd = exec.Command(binary, mode)
+	return startCmd(t, mode, exec.Command(binary, mode), env)
+}
+
+// startCmd is start for any command (a script that execs photogen); name is for messages.
+func startCmd(t testing.TB, name string, cmd *exec.Cmd, env map[string]string) *proc {
+	t.Helper()
+	p := &proc{done: make(chan struct{}), cmd: cmd}
 	p.cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "LOG_LEVEL=info"}
 	for k, v := range env {
 		p.cmd.Env = append(p.cmd.Env, k+"="+v)
@@ -91,10 +96,10 @@ func start(t testing.TB, mode string, env map[string]string) *proc {
 		case <-p.done:
 		case <-time.After(60 * time.Second):
 			_ = p.cmd.Process.Kill()
-			t.Errorf("photogen %s did not stop on SIGTERM", mode)
+			t.Errorf("%s did not stop on SIGTERM", name)
 		}
 		if t.Failed() {
-			t.Logf("photogen %s output:\n%s", mode, p.Output())
+			t.Logf("%s output:\n%s", name, p.Output())
 		}
 	})
 	return p
@@ -213,10 +218,13 @@ func waitState(t *testing.T, c *demo.Client, token, state string, within time.Du
 	return last
 }
 
-// runCommand runs `photogen args...` to completion with env and returns its output.
+// runCommand runs `photogen args...` to completion with env and returns its output. A
+// command still running after a minute is killed (and returns an error).
 func runCommand(t testing.TB, env map[string]string, args ...string) (string, error) {
 	t.Helper()
-	cmd := exec.Command(binary, args...)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binary, args...)
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH")}
 	for k, v := range env {
 		cmd.Env = append(cmd.Env, k+"="+v)
