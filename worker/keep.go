@@ -14,6 +14,7 @@ import (
 
 	"photogen/photos"
 	"photogen/store"
+	"photogen/tracing"
 )
 
 // keepFinished keeps the image of every finished prediction of the subscriber, up to
@@ -32,14 +33,18 @@ func (w *GenerateWorker) keepFinished(ctx context.Context, log *slog.Logger, id 
 		sem <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-sem }()
-			errs[i] = w.keep(ctx, log, f)
+			errs[i] = w.keep(ctx, log, id, f)
 		})
 	}
 	wg.Wait()
 	return errors.Join(errs...)
 }
 
-func (w *GenerateWorker) keep(ctx context.Context, log *slog.Logger, f store.Finished) error {
+// keep keeps one finished prediction's photo, in a span of its own (the download and
+// the storage calls are its children).
+func (w *GenerateWorker) keep(ctx context.Context, log *slog.Logger, sub uuid.UUID, f store.Finished) (err error) {
+	ctx, span := w.span(ctx, "prediction.keep", tracing.Subscriber(sub), tracing.Prediction(f.ProviderID))
+	defer func() { tracing.End(span, err) }()
 	ours, err := w.keeper.Keep(ctx, f.ProviderID, f.OutputURL)
 	if errors.Is(err, photos.ErrGone) || errors.Is(err, photos.ErrNotImage) || errors.Is(err, photos.ErrTooLarge) {
 		log.WarnContext(ctx, "prediction output unusable", "prediction_id", f.ProviderID, "err", err)
