@@ -16,6 +16,7 @@ import (
 	"photogen/api"
 	"photogen/photos"
 	"photogen/provider"
+	"photogen/tracing"
 	"photogen/usage"
 	"photogen/worker"
 )
@@ -36,6 +37,7 @@ type config struct {
 	Photos         photos.Config
 	Limits         usage.Limits // USAGE_LIMITS
 	PredictionCost float64      // PREDICTION_COST_USD: the estimated price of one prediction
+	Tracing        tracing.Config
 }
 
 // withDefaults sets the defaults of the command's own settings.
@@ -117,6 +119,7 @@ func loadConfig(getenv func(string) string, u uses) (config, error) {
 			S3Path:     getenv("S3_PATH_STYLE") == "true" || getenv("S3_PATH_STYLE") == "1",
 		}.WithDefaults(),
 		PredictionCost: r.float("PREDICTION_COST_USD", -1),
+		Tracing:        tracing.ConfigFromEnv(getenv),
 	}
 	c = c.withDefaults()
 	if c.Photos.BaseURL == "" && c.Photos.S3Bucket == "" {
@@ -144,6 +147,7 @@ func loadConfig(getenv func(string) string, u uses) (config, error) {
 	}
 	if u&(usesAPI|usesWorker) != 0 {
 		r.fail(c.Photos.Validate())
+		r.fail(c.Tracing.Validate())
 	}
 	if len(r.errs) > 0 {
 		return c, &configError{errs: r.errs}
