@@ -9,12 +9,14 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"go.opentelemetry.io/otel/trace"
 )
 
 const loggerKey = "photogen.logger"
 
 // requestLog writes one JSON line per request: request id, method, route (the pattern,
-// never the raw URL, whose query may carry an access token), status and latency.
+// never the raw URL, whose query may carry an access token), status and latency; with
+// tracing on, every line of the request also carries its trace id.
 func requestLog(logger *slog.Logger) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		start := time.Now()
@@ -26,6 +28,9 @@ func requestLog(logger *slog.Logger) gin.HandlerFunc {
 		}
 		c.Header("X-Request-Id", id)
 		l := logger.With("request_id", id)
+		if sc := trace.SpanContextFromContext(c.Request.Context()); sc.IsValid() {
+			l = l.With("trace_id", sc.TraceID().String())
+		}
 		c.Set(loggerKey, l)
 		c.Next()
 		route := c.FullPath()

@@ -72,6 +72,7 @@ type Server struct {
 	admin      http.Handler // River UI, when OPERATOR_TOKEN is set
 	adminToken string
 	metrics    Metrics
+	tracing    gin.HandlerFunc // a server span per request, when Trace was called
 }
 
 // ServePhotos makes the api serve h at /photos/ (the local photo store's files). Call it
@@ -96,6 +97,9 @@ func (s *Server) Handler() *gin.Engine {
 	// Release mode only silences gin's debug route listing; it is process-wide but idempotent.
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
+	if s.tracing != nil {
+		r.Use(s.tracing) // first, so that the request's log lines carry its trace id
+	}
 	r.Use(requestLog(s.logger), recoverJSON(s.logger))
 	if s.metrics != nil {
 		r.Use(s.metrics.GinMiddleware())

@@ -55,9 +55,10 @@ func (CancelArgs) Kind() string { return "cancel_predictions" }
 func (CancelArgs) InsertOpts() river.InsertOpts { return river.InsertOpts{MaxAttempts: 5} }
 
 // NewInserter returns a River client that inserts jobs and never works them, for the
-// api and the operator CLI.
-func NewInserter(pool *pgxpool.Pool) (*river.Client[pgx.Tx], error) {
-	client, err := river.NewClient(riverpgxv5.New(pool), &river.Config{})
+// api and the operator CLI. middleware is River's (tracing.RiverMiddleware: the insert
+// writes the trace context into the job).
+func NewInserter(pool *pgxpool.Pool, middleware ...rivertype.Middleware) (*river.Client[pgx.Tx], error) {
+	client, err := river.NewClient(riverpgxv5.New(pool), &river.Config{Middleware: middleware})
 	if err != nil {
 		return nil, fmt.Errorf("river insert client: %w", err)
 	}

@@ -12,6 +12,8 @@ import (
 	"github.com/google/uuid"
 	"github.com/riverqueue/river/riverdriver"
 	"github.com/riverqueue/river/rivertype"
+
+	"photogen/tracing"
 )
 
 // RecordResult says what a provider's report did.
@@ -29,7 +31,11 @@ const (
 // than what it holds, changes nothing; so do repeats. The download and storage of the
 // image are left to the worker.
 func Record(ctx context.Context, db DB, jobs Inserter, p Prediction) (RecordResult, error) {
+	tracing.Annotate(ctx, tracing.Prediction(p.ID))
 	id, res, err := db.RecordOutcome(ctx, p)
+	if id != uuid.Nil {
+		tracing.Annotate(ctx, tracing.Subscriber(id))
+	}
 	if err != nil || res != Recorded {
 		return res, err
 	}
@@ -58,6 +64,7 @@ func Wake(ctx context.Context, db DB, jobs Inserter, id uuid.UUID) error {
 	if err != nil {
 		return fmt.Errorf("wake generation of %s: %w", id, err)
 	}
+	tracing.LinkJob(ctx, res.Job.Metadata) // from the webhook's trace to the generation's
 	return retryAsleep(ctx, db, jobs, res.Job)
 }
 

@@ -10,6 +10,8 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/riverqueue/river"
+
+	"photogen/tracing"
 )
 
 // ErrNothingToCancel is returned by Cancel when the generation is not queued or generating.
@@ -82,8 +84,10 @@ func Cancel(ctx context.Context, db DB, jobs Inserter, id uuid.UUID, reason stri
 	return enqueue(ctx, db, jobs, CancelArgs{SubscriberID: id}, id)
 }
 
-// enqueue inserts args in the caller's transaction.
+// enqueue inserts args in the caller's transaction; the span under way (the webhook's,
+// the request's) names the subscriber, and its trace goes with the job.
 func enqueue(ctx context.Context, db DB, jobs Inserter, args river.JobArgs, id uuid.UUID) error {
+	tracing.Annotate(ctx, tracing.Subscriber(id))
 	if _, err := jobs.InsertTx(ctx, db.Tx(), args, nil); err != nil {
 		return fmt.Errorf("enqueue %s for %s: %w", args.Kind(), id, err)
 	}

@@ -17,9 +17,10 @@ const DefaultMaxPhotoBytes = 20 << 20
 // (bounded in time and size, checked to be an image by its bytes) and stores it under a
 // name derived from the prediction id, so a repeat stores the same object again.
 type Keeper struct {
-	Bucket   Bucket
-	HTTP     *http.Client // default: a client with a 30 s timeout
-	MaxBytes int64        // default DefaultMaxPhotoBytes
+	Bucket    Bucket
+	HTTP      *http.Client      // default: a client with a 30 s timeout over Transport
+	Transport http.RoundTripper // carries the default client's downloads; default http.DefaultTransport
+	MaxBytes  int64             // default DefaultMaxPhotoBytes
 }
 
 // Keep stores the output at url of prediction id and returns our URL. Failures that
@@ -28,7 +29,7 @@ type Keeper struct {
 func (k *Keeper) Keep(ctx context.Context, id, url string) (string, error) {
 	client, limit := k.HTTP, k.MaxBytes
 	if client == nil {
-		client = &http.Client{Timeout: 30 * time.Second}
+		client = &http.Client{Timeout: 30 * time.Second, Transport: k.Transport}
 	}
 	if limit <= 0 {
 		limit = DefaultMaxPhotoBytes

@@ -20,6 +20,9 @@ type Config struct {
 	S3Endpoint string
 	S3Region   string
 	S3Path     bool // S3_PATH_STYLE
+	// S3Transport wraps the S3 client's HTTP transport (the wiring passes tracing's);
+	// nil leaves it as the SDK builds it.
+	S3Transport func(http.RoundTripper) http.RoundTripper
 }
 
 // WithDefaults returns c with zero fields set to their defaults.
@@ -57,7 +60,7 @@ func Open(ctx context.Context, c Config) (Bucket, http.Handler, error) {
 	}
 	if c.S3Bucket != "" {
 		s3, err := NewS3(ctx, S3Config{Bucket: c.S3Bucket, Endpoint: c.S3Endpoint, Region: c.S3Region,
-			UsePathStyle: c.S3Path, PublicBaseURL: c.BaseURL, NameSecret: []byte(c.NameSecret)})
+			UsePathStyle: c.S3Path, PublicBaseURL: c.BaseURL, NameSecret: []byte(c.NameSecret), WrapTransport: c.S3Transport})
 		return s3, nil, err
 	}
 	local, err := NewLocal(LocalConfig{Dir: c.Dir, BaseURL: c.BaseURL, NameSecret: []byte(c.NameSecret)})

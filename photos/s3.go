@@ -38,6 +38,9 @@ type S3Config struct {
 	// HTTPClient, if set, replaces the SDK's HTTP client; AWS_CA_BUNDLE then
 	// does not apply, the client's own TLS settings do.
 	HTTPClient *http.Client
+	// WrapTransport, if set, wraps the transport of the SDK's HTTP client (or of
+	// HTTPClient): tracing puts a client span around each request with it.
+	WrapTransport func(http.RoundTripper) http.RoundTripper
 	// Credentials, if set, replaces the default chain (AWS_ACCESS_KEY_ID and
 	// AWS_SECRET_ACCESS_KEY, shared files, instance roles); tests use it.
 	Credentials aws.CredentialsProvider
@@ -99,9 +102,24 @@ func NewS3(ctx context.Context, cfg S3Config) (*S3, error) {
 		if cfg.Endpoint != "" {
 			o.BaseEndpoint = aws.String(cfg.Endpoint)
 		}
+		if cfg.WrapTransport != nil {
+			// Here the client the SDK resolved (its defaults applied) is set.
+			o.HTTPClient = doer{cfg.WrapTransport(roundTripper{o.HTTPClient})}
+		}
 	})
 	return &S3{client: client, bucket: cfg.Bucket, baseURL: base, secret: append([]byte(nil), cfg.NameSecret...)}, nil
 }
+
+// roundTripper is the SDK's HTTP client seen as a transport, and doer a transport seen
+// as the SDK's client: together they put a wrapper around what the SDK sends, without
+// another http.Client's redirects or timeouts in between.
+type (
+	roundTripper struct{ c aws.HTTPClient }
+	doer         struct{ rt http.RoundTripper }
+)
+
+func (t roundTripper) RoundTrip(r *http.Request) (*http.Response, error) { return t.c.Do(r) }
+func (d doer) Do(r *http.Request) (*http.Response, error)                { return d.rt.RoundTrip(r) }
 
 // Put uploads data as the key's object with its Content-Type and
 // Cache-Control "public, max-age=31536000, immutable", and returns

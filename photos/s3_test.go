@@ -45,8 +45,8 @@ func (p *putHeaders) get(path string) http.Header {
 
 // newTestS3 starts an in-memory S3 server, creates the bucket through the
 // S3 API, and returns a store on it, a plain SDK client for checking, and the
-// headers of the PUTs the server received.
-func newTestS3(t *testing.T, ctx context.Context) (*S3, *s3.Client, *putHeaders) {
+// headers of the PUTs the server received. wrap, when given, wraps the store's transport.
+func newTestS3(t *testing.T, ctx context.Context, wrap ...func(http.RoundTripper) http.RoundTripper) (*S3, *s3.Client, *putHeaders) {
 	t.Helper()
 	puts := &putHeaders{seen: map[string]http.Header{}}
 	srv := httptest.NewServer(puts.wrap(gofakes3.New(s3mem.New()).Server()))
@@ -63,7 +63,7 @@ func newTestS3(t *testing.T, ctx context.Context) (*S3, *s3.Client, *putHeaders)
 	_, err := check.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(testBucket)})
 	require.NoError(t, err)
 
-	store, err := NewS3(ctx, S3Config{
+	cfg := S3Config{
 		Bucket:        testBucket,
 		Endpoint:      srv.URL,
 		Region:        "us-east-1",
@@ -72,7 +72,11 @@ func newTestS3(t *testing.T, ctx context.Context) (*S3, *s3.Client, *putHeaders)
 		NameSecret:    testSecret(),
 		HTTPClient:    srv.Client(),
 		Credentials:   creds,
-	})
+	}
+	if len(wrap) > 0 {
+		cfg.WrapTransport = wrap[0]
+	}
+	store, err := NewS3(ctx, cfg)
 	require.NoError(t, err)
 	return store, check, puts
 }
@@ -170,3 +174,34 @@ func TestNewS3Validates(t *testing.T) {
 		require.Error(t, err, name)
 	}
 }
+
+// A wrapped transport (tracing's) sees every request the store sends, and what it adds
+// to them (a traceparent header) reaches the server without breaking the signature.
+func TestS3WrapTransport(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer cancel()
+	var mu sync.Mutex
+	var methods []string
+	store, _, puts := newTestS3(t, ctx, func(next http.RoundTripper) http.RoundTripper {
+		return roundTripFunc(func(r *http.Request) (*http.Response, error) {
+			mu.Lock()
+			methods = append(methods, r.Method)
+			mu.Unlock()
+			r = r.Clone(r.Context())
+			r.Header.Set("Traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01")
+			return next.RoundTrip(r)
+		})
+	})
+	_, err := store.Put(ctx, "pred-1", "image/png", pngBytes(t))
+	require.NoError(t, err)
+	mu.Lock()
+	defer mu.Unlock()
+	require.Equal(t, []string{http.MethodPut}, methods)
+	sent := puts.get("/" + testBucket + "/" + ObjectName(testSecret(), "pred-1", "image/png"))
+	require.Equal(t, "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", sent.Get("Traceparent"))
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }

@@ -5,6 +5,7 @@ package provider
 import (
 	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
 	"strings"
 	"time"
@@ -31,6 +32,9 @@ type ReplicateConfig struct {
 	// Replicate to hold its answer until the prediction is final (Prefer: wait);
 	// 1s..60s, default 10s.
 	SyncWait time.Duration
+	// Transport carries the client's requests, under photogen's own transport (Prefer,
+	// Retry-After); default http.DefaultTransport. The wiring passes tracing's.
+	Transport http.RoundTripper
 }
 
 // WithDefaults returns c with zero fields set to their defaults.

@@ -40,10 +40,11 @@ func NewReplicate(cfg ReplicateConfig) (*Replicate, error) {
 	if cfg.SeedInput == "none" {
 		cfg.SeedInput = ""
 	}
-	httpClient := &http.Client{
-		Timeout:   cfg.HTTPTimeout,
-		Transport: retryAfterTransport{next: http.DefaultTransport},
+	base := cfg.Transport
+	if base == nil {
+		base = http.DefaultTransport
 	}
+	httpClient := &http.Client{Timeout: cfg.HTTPTimeout, Transport: retryAfterTransport{next: base}}
 	client, err := replicate.NewClient(
 		replicate.WithToken(cfg.Token),
 		replicate.WithBaseURL(cfg.BaseURL),

@@ -9,10 +9,12 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/riverqueue/river"
 
 	"photogen/generation"
 	"photogen/store"
+	"photogen/tracing"
 )
 
 // errAttemptOver asks Work to end the attempt while work remains: the job is made
@@ -45,7 +47,7 @@ func (w *GenerateWorker) attempt(ctx context.Context, log *slog.Logger, job *riv
 				continue
 			}
 			tasks.startKeep(f.ProviderID, func(own func(int64)) error {
-				if err := w.keep(ctx, log, f); err != nil {
+				if err := w.keep(ctx, log, sub.ID, f); err != nil {
 					return err
 				}
 				if !time.Now().Before(stopCreating) {
@@ -54,13 +56,9 @@ func (w *GenerateWorker) attempt(ctx context.Context, log *slog.Logger, job *riv
 				return w.refill(ctx, log, sub, budget, own)
 			})
 		}
-		r, err := w.store.AppendSucceeded(ctx, sub.ID)
+		r, err := w.appendSucceeded(ctx, log, sub.ID)
 		if err != nil {
 			return err
-		}
-		if r.Appended > 0 {
-			w.obs.PhotosAppended(r.Appended)
-			log.InfoContext(ctx, "photos appended", "appended", r.Appended, "photos", r.Photos, "target", r.TargetPhotos)
 		}
 		if r.Status != generation.StatusGenerating {
 			w.generationEnded(ctx, log, sub, r)
@@ -152,6 +150,24 @@ func (w *GenerateWorker) refill(ctx context.Context, log *slog.Logger, sub *gene
 		return err
 	}
 	return w.create(ctx, log, sub, intents[0], own)
+}
+
+// appendSucceeded moves the kept photos from the ledger to the subscriber (the capped
+// statement), in a span of its own.
+func (w *GenerateWorker) appendSucceeded(ctx context.Context, log *slog.Logger, id uuid.UUID) (r store.AppendResult, err error) {
+	ctx, span := w.span(ctx, "photos.append", tracing.Subscriber(id))
+	defer func() {
+		span.SetAttributes(tracing.AppendedKey.Int(r.Appended), tracing.PhotosKey.Int(r.Photos))
+		tracing.End(span, err)
+	}()
+	if r, err = w.store.AppendSucceeded(ctx, id); err != nil {
+		return r, err
+	}
+	if r.Appended > 0 {
+		w.obs.PhotosAppended(r.Appended)
+		log.InfoContext(ctx, "photos appended", "appended", r.Appended, "photos", r.Photos, "target", r.TargetPhotos)
+	}
+	return r, nil
 }
 
 // room is how many predictions may be created now: the window (BatchSize, no more than

@@ -5,10 +5,12 @@ package worker
 import (
 	"context"
 	"errors"
-	"photogen/generation"
 
 	"github.com/google/uuid"
 	"github.com/riverqueue/river"
+
+	"photogen/generation"
+	"photogen/tracing"
 )
 
 // CancelWorker works generation.CancelArgs with the generation worker's provider and store.
@@ -19,6 +21,7 @@ type CancelWorker struct {
 
 // Work cancels every in-flight prediction of the subscriber and records it canceled.
 func (w *CancelWorker) Work(ctx context.Context, job *river.Job[generation.CancelArgs]) error {
+	tracing.Annotate(ctx, tracing.Subscriber(job.Args.SubscriberID)) // the attempt's span, River's
 	return w.gen.cancelInFlight(ctx, job.Args.SubscriberID)
 }
 

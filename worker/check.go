@@ -13,6 +13,7 @@ import (
 	"photogen/generation"
 	"photogen/provider"
 	"photogen/store"
+	"photogen/tracing"
 )
 
 // checkDue checks every in-flight prediction of the ledger that is due: not heard of for
@@ -42,7 +43,7 @@ func (w *GenerateWorker) checkDue(ctx context.Context, log *slog.Logger, ledger 
 			heard = true
 			continue
 		}
-		got, err := w.provider.Get(ctx, p.ProviderID)
+		got, err := w.check(ctx, p.ProviderID)
 		if provider.Permanent(err) {
 			return heard, err
 		}
@@ -57,6 +58,16 @@ func (w *GenerateWorker) checkDue(ctx context.Context, log *slog.Logger, ledger 
 		heard = heard || ended
 	}
 	return heard, nil
+}
+
+// check reads one prediction from the provider, in a span of its own.
+func (w *GenerateWorker) check(ctx context.Context, id string) (p generation.Prediction, err error) {
+	ctx, span := w.span(ctx, "prediction.check", tracing.Prediction(id))
+	defer func() {
+		span.SetAttributes(tracing.StatusKey.String(string(p.Status)))
+		tracing.End(span, err)
+	}()
+	return w.provider.Get(ctx, id)
 }
 
 // record writes a provider's answer about a prediction to the ledger, and reports
@@ -77,8 +88,10 @@ func (w *GenerateWorker) record(ctx context.Context, p generation.Prediction) (e
 }
 
 // cancelOne cancels a prediction at the provider and records it canceled.
-func (w *GenerateWorker) cancelOne(ctx context.Context, id, reason string) error {
-	if err := w.provider.Cancel(ctx, id); err != nil {
+func (w *GenerateWorker) cancelOne(ctx context.Context, id, reason string) (err error) {
+	ctx, span := w.span(ctx, "prediction.cancel", tracing.Prediction(id))
+	defer func() { tracing.End(span, err) }()
+	if err = w.provider.Cancel(ctx, id); err != nil {
 		return err
 	}
 	w.obs.PredictionFinished(string(generation.PredictionCanceled))

@@ -11,12 +11,14 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/riverqueue/river/rivertype"
 )
 
 // NewClient returns a River client that works generation jobs with gw, up to
 // cfg.Concurrency at once, and the hourly cleanup of expired Idempotency-Key answers.
-// It also inserts jobs, so one process can do both.
-func NewClient(pool *pgxpool.Pool, gw *GenerateWorker, logger *slog.Logger) (*river.Client[pgx.Tx], error) {
+// It also inserts jobs, so one process can do both. middleware is River's
+// (tracing.RiverMiddleware: each attempt continues the trace that inserted its job).
+func NewClient(pool *pgxpool.Pool, gw *GenerateWorker, logger *slog.Logger, middleware ...rivertype.Middleware) (*river.Client[pgx.Tx], error) {
 	workers := river.NewWorkers()
 	if err := river.AddWorkerSafely(workers, gw); err != nil {
 		return nil, fmt.Errorf("register worker: %w", err)
@@ -42,6 +44,7 @@ func NewClient(pool *pgxpool.Pool, gw *GenerateWorker, logger *slog.Logger) (*ri
 		// worker fetch it at once rather than up to 100 ms later.
 		FetchCooldown: min(cfg.FetchCooldown, cfg.FetchPollInterval),
 		Logger:        logger,
+		Middleware:    middleware,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("river client: %w", err)

@@ -12,6 +12,7 @@ import (
 	"photogen/generation"
 	"photogen/provider"
 	"photogen/store"
+	"photogen/tracing"
 )
 
 // errStopped says the generation was stopped (refunded or cancelled) before a creation.
@@ -68,10 +69,20 @@ func (w *GenerateWorker) create(ctx context.Context, log *slog.Logger, sub *gene
 // starts: errStopped). A refused create abandons the intent; an answer that may have
 // been lost (network, 5xx, the database failing) is reconciled at once through Find, so
 // a prediction that exists is adopted rather than paid for again.
-func (w *GenerateWorker) createRecorded(ctx context.Context, sub *generation.Subscriber, in store.Intent) (generation.Prediction, error) {
+func (w *GenerateWorker) createRecorded(ctx context.Context, sub *generation.Subscriber, in store.Intent) (p generation.Prediction, err error) {
+	ctx, span := w.span(ctx, "prediction.create", tracing.Subscriber(sub.ID))
+	defer func() {
+		if p.ID != "" {
+			span.SetAttributes(tracing.Prediction(p.ID), tracing.StatusKey.String(string(p.Status)))
+		}
+		failed := err
+		if errors.Is(err, errStopped) {
+			failed = nil // not a failed create: none was made
+		}
+		tracing.End(span, failed)
+	}()
 	intent, seed, started := in.ID, in.Seed, in.CreatedAt
-	var p generation.Prediction
-	err := w.store.WithTx(ctx, func(tx *store.Store) error {
+	err = w.store.WithTx(ctx, func(tx *store.Store) error {
 		status, err := tx.LockForCreation(ctx, sub.ID)
 		if err != nil {
 			return err

@@ -13,12 +13,13 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
+	"go.opentelemetry.io/otel/trace"
 
+	"photogen/generation"
 	"photogen/photos"
 	"photogen/provider"
 	"photogen/store"
-
-	"photogen/generation"
+	"photogen/tracing"
 )
 
 // maxInProcessWait is the longest an attempt waits in place for the provider's or the
@@ -38,17 +39,18 @@ type GenerateWorker struct {
 	cfg      Config
 	logger   *slog.Logger
 	obs      Observer
+	tracer   trace.Tracer
 }
 
 // NewGenerateWorker returns a worker that makes photos with p and keeps them with k;
 // cfg is completed with its defaults, and its errors returned. Call Observe to record
-// metrics.
+// metrics, and Trace to record spans.
 func NewGenerateWorker(s *store.Store, p Provider, k *photos.Keeper, cfg Config, logger *slog.Logger) (*GenerateWorker, error) {
 	cfg = cfg.WithDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	return &GenerateWorker{store: s, provider: p, keeper: k, cfg: cfg, logger: logger, obs: NopObserver{}}, nil
+	return &GenerateWorker{store: s, provider: p, keeper: k, cfg: cfg, logger: logger, obs: NopObserver{}, tracer: noTracer}, nil
 }
 
 // Observe sends the worker's job runs, finished predictions and photos to obs.
@@ -76,6 +78,10 @@ func (w *GenerateWorker) Work(ctx context.Context, job *river.Job[generation.Gen
 func (w *GenerateWorker) work(ctx context.Context, job *river.Job[generation.GenerateArgs]) error {
 	id := job.Args.SubscriberID
 	log := w.logger.With("subscriber_id", id, "job_id", job.ID, "attempt", job.Attempt)
+	if sc := trace.SpanContextFromContext(ctx); sc.IsValid() {
+		log = log.With("trace_id", sc.TraceID().String())
+	}
+	tracing.Annotate(ctx, tracing.Subscriber(id)) // the attempt's span, River's
 	sub, err := w.store.StartGeneration(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
 		return river.JobCancel(err)

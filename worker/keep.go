@@ -11,13 +11,19 @@ import (
 
 	"photogen/photos"
 	"photogen/store"
+	"photogen/tracing"
+
+	"github.com/google/uuid"
 )
 
-// keep keeps the image of a finished prediction: an output gone for good, not an image
-// or too large counts as failed (and is replaced). A storage fault that retrying may
-// cure is returned, and the prediction stays finished in the ledger for the next turn
-// or attempt.
-func (w *GenerateWorker) keep(ctx context.Context, log *slog.Logger, f store.Finished) error {
+// keep keeps the image of a finished prediction, in a span of its own (the download and
+// the storage calls are its children): an output gone for good, not an image or too
+// large counts as failed (and is replaced). A storage fault that retrying may cure is
+// returned, and the prediction stays finished in the ledger for the next turn or
+// attempt.
+func (w *GenerateWorker) keep(ctx context.Context, log *slog.Logger, sub uuid.UUID, f store.Finished) (err error) {
+	ctx, span := w.span(ctx, "prediction.keep", tracing.Subscriber(sub), tracing.Prediction(f.ProviderID))
+	defer func() { tracing.End(span, err) }()
 	ours, err := w.keeper.Keep(ctx, f.ProviderID, f.OutputURL)
 	if errors.Is(err, photos.ErrGone) || errors.Is(err, photos.ErrNotImage) || errors.Is(err, photos.ErrTooLarge) {
 		log.WarnContext(ctx, "prediction output unusable", "prediction_id", f.ProviderID, "err", err)

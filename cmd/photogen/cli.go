@@ -11,6 +11,7 @@ import (
 	"log/slog"
 
 	"github.com/spf13/cobra"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 )
 
 // errUsage marks a command-line mistake: main exits 2 for it.
@@ -24,6 +25,7 @@ type env struct {
 	getenv func(string) string
 	stdout io.Writer
 	stderr io.Writer
+	spans  sdktrace.SpanExporter // nil: tracing as OTEL_* says; the tracing test passes an in-memory one
 }
 
 // run parses args and runs the command. Every error is reported once, as a JSON log line

@@ -17,6 +17,7 @@ import (
 	"photogen/api"
 	"photogen/photos"
 	"photogen/provider"
+	"photogen/tracing"
 	"photogen/usage"
 	"photogen/worker"
 )
@@ -37,6 +38,7 @@ type config struct {
 	Photos         photos.Config
 	Limits         usage.Limits // USAGE_LIMITS
 	PredictionCost float64      // PREDICTION_COST_USD: the estimated price of one prediction
+	Tracing        tracing.Config
 }
 
 // withDefaults sets the defaults of the command's own settings.
@@ -118,6 +120,7 @@ func loadConfig(getenv func(string) string, u uses) (config, error) {
 			S3Path:     getenv("S3_PATH_STYLE") == "true" || getenv("S3_PATH_STYLE") == "1",
 		}.WithDefaults(),
 		PredictionCost: r.float("PREDICTION_COST_USD", -1),
+		Tracing:        tracing.ConfigFromEnv(getenv),
 	}
 	c = c.withDefaults()
 	if c.Photos.BaseURL == "" && c.Photos.S3Bucket == "" && u&usesAPI != 0 {
@@ -146,6 +149,7 @@ func loadConfig(getenv func(string) string, u uses) (config, error) {
 	}
 	if u&(usesAPI|usesWorker) != 0 {
 		r.fail(c.Photos.Validate())
+		r.fail(c.Tracing.Validate())
 	}
 	if u&usesWorker != 0 && u&usesAPI == 0 && c.Photos.S3Bucket == "" && c.Photos.BaseURL == "" {
 		r.fail(errPhotoBaseURL)

@@ -27,6 +27,7 @@ import (
 	"photogen/photos"
 	"photogen/provider"
 	"photogen/store"
+	"photogen/tracing"
 	"photogen/usage"
 	"photogen/worker"
 )
@@ -53,7 +54,12 @@ func serveCmd(e env, mode, short string) *cobra.Command {
 // the api still answers, then HTTP drains, then the pool closes.
 func serve(ctx context.Context, mode string, cfg config, e env) error {
 	logger := newLogger(cfg, e)
-	pool, err := openPool(ctx, cfg)
+	tr, err := newTracing(ctx, mode, cfg, e, logger)
+	if err != nil {
+		return err
+	}
+	defer shutdownTracing(tr, logger) // last: after the pool has closed
+	pool, err := openPool(ctx, cfg, tr.InstrumentPool)
 	if err != nil {
 		return err
 	}
@@ -63,6 +69,7 @@ func serve(ctx context.Context, mode string, cfg config, e env) error {
 	}
 	st := store.New(pool)
 	m := newMetrics(cfg, st)
+	cfg.Photos.S3Transport = s3Transport(tr)
 	bucket, photosHandler, err := photos.Open(ctx, cfg.Photos)
 	if err != nil {
 		return err
@@ -73,11 +80,12 @@ func serve(ctx context.Context, mode string, cfg config, e env) error {
 	if err != nil {
 		return err
 	}
+	rc.Transport = tr.Transport("replicate", nil)
 	var riverClient *river.Client[pgx.Tx]
 	if mode == "api" {
-		riverClient, err = generation.NewInserter(pool)
+		riverClient, err = generation.NewInserter(pool, tr.RiverMiddleware()...)
 	} else {
-		riverClient, err = newWorkerClient(cfg, rc, st, bucket, m, logger)
+		riverClient, err = newWorkerClient(cfg, rc, st, bucket, m, tr, logger)
 	}
 	if err != nil {
 		return err
@@ -85,7 +93,7 @@ func serve(ctx context.Context, mode string, cfg config, e env) error {
 
 	handler, addr := health.Handler(pool, riverClient, m.Handler()), cfg.WorkerAddr
 	if mode != "worker" {
-		h, err := newAPI(ctx, cfg, rc, st, riverClient, m, photosHandler, logger)
+		h, err := newAPI(ctx, cfg, rc, st, riverClient, m, photosHandler, tr, logger)
 		if err != nil {
 			return err
 		}
@@ -111,9 +119,9 @@ func serve(ctx context.Context, mode string, cfg config, e env) error {
 	})
 }
 
-// newAPI builds the api's handler: the server, its metrics, photos, usage counters and,
-// with an operator token, River UI.
-func newAPI(ctx context.Context, cfg config, replicate provider.ReplicateConfig, st *store.Store, rc *river.Client[pgx.Tx], m *metrics.Metrics, photosHandler http.Handler, logger *slog.Logger) (http.Handler, error) {
+// newAPI builds the api's handler: the server, its metrics, its spans, photos, usage
+// counters and, with an operator token, River UI.
+func newAPI(ctx context.Context, cfg config, replicate provider.ReplicateConfig, st *store.Store, rc *river.Client[pgx.Tx], m *metrics.Metrics, photosHandler http.Handler, tr *tracing.Tracing, logger *slog.Logger) (http.Handler, error) {
 	var counters *usage.Service
 	if cfg.API.JWTSecret != "" {
 		counters = usage.NewService(st, cfg.Limits, usage.NewMetrics(m.Registry()))
@@ -123,6 +131,9 @@ func newAPI(ctx context.Context, cfg config, replicate provider.ReplicateConfig,
 		return nil, err
 	}
 	srv.Instrument(m)
+	if tr.On() {
+		srv.Trace(tr.Provider(), tr.Propagator())
+	}
 	if photosHandler != nil {
 		srv.ServePhotos(photosHandler)
 	}
@@ -218,12 +229,17 @@ func riverComponent(c *river.Client[pgx.Tx], soft time.Duration, companion func(
 	}
 }
 
-func openPool(ctx context.Context, cfg config) (*pgxpool.Pool, error) {
+// openPool connects to the database, the pool's configuration completed by each of
+// configure (tracing's instrumentation).
+func openPool(ctx context.Context, cfg config, configure ...func(*pgxpool.Config)) (*pgxpool.Pool, error) {
 	pc, err := pgxpool.ParseConfig(cfg.DatabaseURL)
 	if err != nil {
 		return nil, fmt.Errorf("DATABASE_URL: %w", err)
 	}
 	pc.MaxConns = cfg.MaxConns
+	for _, c := range configure {
+		c(pc)
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, pc)
 	if err != nil {
 		return nil, fmt.Errorf("connect to database: %w", err)

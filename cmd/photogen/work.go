@@ -22,6 +22,7 @@ import (
 	"photogen/photos"
 	"photogen/provider"
 	"photogen/store"
+	"photogen/tracing"
 	"photogen/worker"
 )
 
@@ -41,8 +42,8 @@ func replicateConfig(ctx context.Context, g *group, mode string, cfg config, log
 	return rc, nil
 }
 
-// newWorkerClient builds the River client that works jobs.
-func newWorkerClient(cfg config, rc provider.ReplicateConfig, st *store.Store, bucket photos.Bucket, m *metrics.Metrics, logger *slog.Logger) (*river.Client[pgx.Tx], error) {
+// newWorkerClient builds the River client that works jobs, traced with tr.
+func newWorkerClient(cfg config, rc provider.ReplicateConfig, st *store.Store, bucket photos.Bucket, m *metrics.Metrics, tr *tracing.Tracing, logger *slog.Logger) (*river.Client[pgx.Tx], error) {
 	if rc.Token == "" {
 		return nil, errors.New("REPLICATE_API_TOKEN is required (only `photogen all` starts a fake Replicate without it)")
 	}
@@ -50,13 +51,14 @@ func newWorkerClient(cfg config, rc provider.ReplicateConfig, st *store.Store, b
 	if err != nil {
 		return nil, err
 	}
-	keeper := &photos.Keeper{Bucket: bucket, MaxBytes: cfg.Photos.MaxBytes}
+	keeper := &photos.Keeper{Bucket: bucket, MaxBytes: cfg.Photos.MaxBytes, Transport: tr.Transport("download", nil)}
 	gw, err := worker.NewGenerateWorker(st, provider.Observe(replicate, m), keeper, cfg.Worker, logger)
 	if err != nil {
 		return nil, err
 	}
 	gw.Observe(m)
-	return worker.NewClient(st.Pool(), gw, riverLogger(logger))
+	gw.Trace(tr.Provider())
+	return worker.NewClient(st.Pool(), gw, riverLogger(logger), tr.RiverMiddleware()...)
 }
 
 // startFake serves a fake Replicate on a free loopback port. It is a component of its
