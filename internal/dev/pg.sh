@@ -2,6 +2,8 @@
 # pg.sh: find or start the PostgreSQL that `make test`, `make bench` and `make run` use.
 #
 #   internal/dev/pg.sh exec [--persist DIR] -- CMD...   run CMD with a server available
+#   internal/dev/pg.sh exec --own -- CMD...             run CMD with a throwaway cluster of
+#                                                       its own, whatever else runs
 #   internal/dev/pg.sh url                              print the admin URL exec would use
 #                                                       without starting anything, or exit 1
 #
@@ -22,6 +24,9 @@
 # (where initdb and pg_ctl are, for tests that start and restart a cluster of their own;
 # empty when no binaries are installed). The exit code is CMD's.
 #
+# --own skips (a) and (b): `make test` uses it, so that the suite has a server to itself
+# (300 connections, fsync off), isolated from whatever else uses the machine's server.
+#
 # PHOTOGEN_PG_PROBE_PORT (default 5432) is the port step (b) probes; tests of this script
 # point it at a port where nothing listens to exercise step (c) without stopping the
 # machine's server.
@@ -29,7 +34,7 @@ set -euo pipefail
 
 log() { printf 'pg.sh: %s\n' "$*" >&2; }
 usage() {
-	log "usage: pg.sh exec [--persist DIR] -- CMD...  |  pg.sh url"
+	log "usage: pg.sh exec [--persist DIR | --own] -- CMD...  |  pg.sh url"
 	exit 2
 }
 
@@ -222,9 +227,13 @@ resolve() {
 }
 
 cmd_exec() {
-	local persist="" base rc=0
+	local persist="" own="" base rc=0
 	while [ $# -gt 0 ]; do
 		case $1 in
+		--own)
+			own=1
+			shift
+			;;
 		--persist)
 			[ $# -ge 2 ] || usage
 			persist=$2
@@ -239,7 +248,10 @@ cmd_exec() {
 	done
 	[ $# -gt 0 ] || usage
 
-	if resolve; then
+	if [ -n "$own" ]; then
+		[ -z "$persist" ] || usage
+		bindir=$(find_bindir) || bindir=""
+	elif resolve; then
 		export PHOTOGEN_PG_URL=$url PHOTOGEN_TEST_DATABASE_URL=$url PHOTOGEN_PG_BINDIR=$bindir
 		exec "$@"
 	fi
