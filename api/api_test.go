@@ -4,72 +4,20 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 	"github.com/stripe/stripe-go/v86/webhook"
 
-	"photogen/api"
-	"photogen/generation"
 	"photogen/internal/demo"
 	"photogen/internal/testdb"
-	"photogen/store"
 )
 
 func TestMain(m *testing.M) { os.Exit(testdb.Main(m)) }
-
-const secret = "whsec_api_test"
-
-type env struct {
-	db   *testdb.DB
-	c    *demo.Client
-	logs *syncBuffer
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-func newEnv(t *testing.T) *env {
-	t.Helper()
-	db := testdb.New(t)
-	rc, err := generation.NewInserter(db.Pool)
-	require.NoError(t, err)
-	logs := &syncBuffer{}
-	logger := slog.New(slog.NewJSONHandler(logs, nil))
-	server, err := api.New(api.Config{WebhookSecret: secret}, store.New(db.Pool), rc, nil, logger)
-	require.NoError(t, err)
-	srv := httptest.NewServer(server.Handler())
-	t.Cleanup(srv.Close)
-	return &env{db: db, c: &demo.Client{BaseURL: srv.URL}, logs: logs}
-}
-
-func (e *env) count(t *testing.T, table string) int {
-	t.Helper()
-	var n int
-	require.NoError(t, e.db.Pool.QueryRow(context.Background(), "SELECT count(*) FROM "+table).Scan(&n))
-	return n
-}
 
 func (e *env) post(t *testing.T, path, body string) demo.Response {
 	t.Helper()

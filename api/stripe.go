@@ -31,6 +31,10 @@ func (s *Server) handleStripeWebhook(c *gin.Context) {
 		renderError(c, errBadRequest("invalid_signature", "the Stripe-Signature header is missing, invalid or too old"))
 		return
 	}
+	if err := checkJSONText(body); err != nil {
+		renderError(c, err)
+		return
+	}
 	ev, err := checkout.Decode(body)
 	if err != nil {
 		renderError(c, errBadRequest("malformed_event", err.Error()))
