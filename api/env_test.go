@@ -11,7 +11,9 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/riverqueue/river"
 	"github.com/stretchr/testify/require"
 
 	"photogen/api"
@@ -29,7 +31,7 @@ type env struct {
 	c    *demo.Client
 	url  string
 	logs *syncBuffer
-	jobs generation.Inserter
+	jobs *river.Client[pgx.Tx] // inserts only, as the api's
 }
 
 type syncBuffer struct {

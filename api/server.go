@@ -100,7 +100,7 @@ func (s *Server) Handler() *gin.Engine {
 	if s.metrics != nil {
 		r.Use(s.metrics.GinMiddleware())
 	}
-	r.Use(limitBody(MaxBodyBytes))
+	r.Use(noSniff, limitBody(MaxBodyBytes))
 	r.NoRoute(func(c *gin.Context) { renderError(c, errNotFound("no such endpoint")) })
 	r.NoMethod(func(c *gin.Context) {
 		renderError(c, &Error{Status: http.StatusMethodNotAllowed, Code: "method_not_allowed", Message: "method not allowed"})
@@ -127,4 +127,10 @@ func (s *Server) Handler() *gin.Engine {
 		usage.POST("/:counter/consume", s.handleConsume)
 	}
 	return r
+}
+
+// noSniff tells browsers to trust the Content-Type of every answer, never to guess it.
+func noSniff(c *gin.Context) {
+	c.Header("X-Content-Type-Options", "nosniff")
+	c.Next()
 }

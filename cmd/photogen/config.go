@@ -25,6 +25,8 @@ type config struct {
 	DatabaseURL    string     // DATABASE_URL
 	MaxConns       int32      // DATABASE_MAX_CONNS
 	HTTPAddr       string     // HTTP_ADDR: the api's listener
+	MaxConnections int        // HTTP_MAX_CONNECTIONS: connections open at once on HTTP_ADDR
+	MetricsAddr    string     // METRICS_ADDR: the api's /metrics listener (api, all)
 	WorkerAddr     string     // WORKER_ADDR: the worker's health and metrics listener
 	OperatorToken  string     // OPERATOR_TOKEN: guards /admin/river/; unset, the admin routes do not exist
 	WebhookSecret  string     // REPLICATE_WEBHOOK_SECRET: checks Replicate's webhooks; unset, fetched from Replicate
@@ -52,6 +54,12 @@ func (c config) withDefaults() config {
 	if c.WorkerAddr == "" {
 		c.WorkerAddr = ":9090"
 	}
+	if c.MetricsAddr == "" {
+		c.MetricsAddr = "127.0.0.1:9091"
+	}
+	if c.MaxConnections == 0 {
+		c.MaxConnections = 1024
+	}
 	return c
 }
 
@@ -69,13 +77,15 @@ const (
 func loadConfig(getenv func(string) string, u uses) (config, error) {
 	r := envReader{get: getenv}
 	c := config{
-		DatabaseURL:   getenv("DATABASE_URL"),
-		MaxConns:      int32(r.int("DATABASE_MAX_CONNS")),
-		HTTPAddr:      getenv("HTTP_ADDR"),
-		WorkerAddr:    getenv("WORKER_ADDR"),
-		OperatorToken: getenv("OPERATOR_TOKEN"),
-		WebhookSecret: getenv("REPLICATE_WEBHOOK_SECRET"),
-		Dev:           getenv("PHOTOGEN_DEV") == "1",
+		DatabaseURL:    getenv("DATABASE_URL"),
+		MaxConns:       int32(r.int("DATABASE_MAX_CONNS")),
+		HTTPAddr:       getenv("HTTP_ADDR"),
+		MetricsAddr:    getenv("METRICS_ADDR"),
+		MaxConnections: r.int("HTTP_MAX_CONNECTIONS"),
+		WorkerAddr:     getenv("WORKER_ADDR"),
+		OperatorToken:  getenv("OPERATOR_TOKEN"),
+		WebhookSecret:  getenv("REPLICATE_WEBHOOK_SECRET"),
+		Dev:            getenv("PHOTOGEN_DEV") == "1",
 		API: api.Config{
 			WebhookSecret:    getenv("STRIPE_WEBHOOK_SECRET"),
 			WebhookTolerance: r.duration("STRIPE_WEBHOOK_TOLERANCE"),
@@ -128,6 +138,9 @@ func loadConfig(getenv func(string) string, u uses) (config, error) {
 	var err error
 	if c.Limits, err = usage.ParseLimits(cmp.Or(getenv("USAGE_LIMITS"), usage.DefaultLimits)); err != nil {
 		r.fail(fmt.Errorf("USAGE_LIMITS: %w", err))
+	}
+	if c.MaxConnections < 1 {
+		r.fail(fmt.Errorf("HTTP_MAX_CONNECTIONS %d: want at least 1", c.MaxConnections))
 	}
 	if c.MaxConns < 2 {
 		r.fail(fmt.Errorf("DATABASE_MAX_CONNS %d: want at least 2", c.MaxConns))

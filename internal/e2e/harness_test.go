@@ -154,6 +154,7 @@ func newStack(t testing.TB, fc fakereplicate.Config, extra map[string]string) *s
 	apiAddr := freeAddr(t)
 	env := map[string]string{
 		"HTTP_ADDR":             apiAddr,
+		"METRICS_ADDR":          freeAddr(t),
 		"STORAGE_DIR":           t.TempDir(),
 		"PHOTO_BASE_URL":        "http://" + apiAddr,
 		"PHOTO_NAME_SECRET":     "e2e-photo-name-secret",
