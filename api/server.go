@@ -28,6 +28,9 @@ type Config struct {
 	WebhookTolerance time.Duration // how old a signed webhook may be; default 5m
 	TargetPhotos     int           // photos per subscriber; default 30
 	JWTSecret        string        // HS256 secret of the usage endpoints' JWTs; empty disables them
+	JWTAudience      string        // the `aud` a usage JWT must carry; empty: not checked
+	JWTIssuer        string        // the `iss` a usage JWT must carry; empty: not checked
+	JWTMaxLifetime   time.Duration // longest a usage JWT may be valid; default 24h
 }
 
 // WithDefaults returns c with zero fields set to their defaults.
@@ -37,6 +40,9 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.TargetPhotos == 0 {
 		c.TargetPhotos = 30
+	}
+	if c.JWTMaxLifetime == 0 {
+		c.JWTMaxLifetime = 24 * time.Hour
 	}
 	return c
 }
@@ -52,6 +58,9 @@ func (c Config) Validate() error {
 	}
 	if c.WebhookTolerance < 0 {
 		errs = append(errs, errors.New("STRIPE_WEBHOOK_TOLERANCE must not be negative"))
+	}
+	if c.JWTMaxLifetime < 0 {
+		errs = append(errs, errors.New("AUTH_JWT_MAX_LIFETIME must not be negative"))
 	}
 	return errors.Join(errs...)
 }
@@ -122,7 +131,7 @@ func (s *Server) Handler() *gin.Engine {
 		r.HEAD("/photos/*name", gin.WrapH(s.photos))
 	}
 	if s.cfg.JWTSecret != "" {
-		usage := r.Group("/api/usage", requireJWT([]byte(s.cfg.JWTSecret)))
+		usage := r.Group("/api/usage", requireJWT(s.cfg))
 		usage.GET("", s.handleUsage)
 		usage.POST("/:counter/consume", s.handleConsume)
 	}

@@ -91,6 +91,9 @@ func loadConfig(getenv func(string) string, u uses) (config, error) {
 			WebhookTolerance: r.duration("STRIPE_WEBHOOK_TOLERANCE"),
 			TargetPhotos:     r.int("PHOTOS_PER_SUBSCRIBER"),
 			JWTSecret:        getenv("AUTH_JWT_SECRET"),
+			JWTAudience:      getenv("AUTH_JWT_AUDIENCE"),
+			JWTIssuer:        getenv("AUTH_JWT_ISSUER"),
+			JWTMaxLifetime:   r.duration("AUTH_JWT_MAX_LIFETIME"),
 		}.WithDefaults(),
 		Worker: worker.Config{
 			BatchSize:         r.int("PHOTO_BATCH_SIZE"),
