@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"github.com/stripe/stripe-go/v86/webhook"
 
+	"photogen/api"
 	"photogen/internal/demo"
 	"photogen/internal/testdb"
 )
@@ -40,7 +41,9 @@ func requireError(t *testing.T, resp demo.Response, status int, code string) {
 
 func TestCreateSubscriber(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
+	// Twelve sign-ups from one address check validation; the sign-up limit (ten at once)
+	// has its own tests (ratelimit_test.go).
+	e := newEnv(t, withConfig(func(c *api.Config) { c.RateLimits, _ = api.ParseRateLimits("signup=off") }))
 	resp := e.post(t, "/api/blueprint/subscribers", `{"email":"Ann@Example.com","strategy":{"prompt":"a red fox","style":"film"}}`)
 	require.Equal(t, http.StatusCreated, resp.Status)
 	var got struct{ SubscriberID, AccessToken string }

@@ -7,7 +7,9 @@ package api
 
 import (
 	"errors"
+	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"sync/atomic"
 	"time"
@@ -31,6 +33,8 @@ type Config struct {
 	JWTAudience      string        // the `aud` a usage JWT must carry; empty: not checked
 	JWTIssuer        string        // the `iss` a usage JWT must carry; empty: not checked
 	JWTMaxLifetime   time.Duration // longest a usage JWT may be valid; default 24h
+	RateLimits       RateLimits    // per client address; nil: DefaultRateLimits
+	TrustedProxies   []string      // addresses or CIDRs whose X-Forwarded-For is believed; none by default
 }
 
 // WithDefaults returns c with zero fields set to their defaults.
@@ -43,6 +47,9 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.JWTMaxLifetime == 0 {
 		c.JWTMaxLifetime = 24 * time.Hour
+	}
+	if c.RateLimits == nil {
+		c.RateLimits, _ = ParseRateLimits("") // the defaults parse
 	}
 	return c
 }
@@ -61,6 +68,11 @@ func (c Config) Validate() error {
 	}
 	if c.JWTMaxLifetime < 0 {
 		errs = append(errs, errors.New("AUTH_JWT_MAX_LIFETIME must not be negative"))
+	}
+	for _, p := range c.TrustedProxies {
+		if _, _, err := net.ParseCIDR(p); err != nil && net.ParseIP(p) == nil {
+			errs = append(errs, fmt.Errorf("TRUSTED_PROXIES: %q is neither an address nor a CIDR", p))
+		}
 	}
 	return errors.Join(errs...)
 }
@@ -105,6 +117,10 @@ func (s *Server) Handler() *gin.Engine {
 	// Release mode only silences gin's debug route listing; it is process-wide but idempotent.
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
+	// The client's address is the socket's, unless it is a trusted proxy: then the
+	// nearest address in X-Forwarded-For that is not one. New validated the list.
+	r.RemoteIPHeaders = []string{"X-Forwarded-For"}
+	_ = r.SetTrustedProxies(s.cfg.TrustedProxies)
 	r.Use(requestLog(s.logger), recoverJSON(s.logger))
 	if s.metrics != nil {
 		r.Use(s.metrics.GinMiddleware())
@@ -118,9 +134,9 @@ func (s *Server) Handler() *gin.Engine {
 
 	r.GET("/healthz", s.handleHealthz)
 	r.GET("/readyz", s.handleReadyz)
-	r.POST("/api/blueprint/subscribers", s.handleCreateSubscriber)
-	r.POST("/api/blueprint/generate-paid", s.handleGeneratePaid)
-	r.GET("/api/blueprint/status", s.handleStatus)
+	r.POST("/api/blueprint/subscribers", s.limit("signup"), s.handleCreateSubscriber)
+	r.POST("/api/blueprint/generate-paid", s.limit("generate"), s.handleGeneratePaid)
+	r.GET("/api/blueprint/status", s.limit("status"), s.handleStatus)
 	r.POST("/webhooks/stripe", s.handleStripeWebhook)
 	if s.replicate != nil {
 		r.POST("/webhooks/replicate", s.handleReplicateWebhook)

@@ -132,13 +132,21 @@ func loadConfig(getenv func(string) string, u uses) (config, error) {
 		PredictionCost: r.float("PREDICTION_COST_USD", -1),
 	}
 	c = c.withDefaults()
+	var err error
 	if c.Photos.BaseURL == "" && c.Photos.S3Bucket == "" {
 		c.Photos.BaseURL = baseURL(c.HTTPAddr)
+	}
+	if c.API.RateLimits, err = api.ParseRateLimits(getenv("RATE_LIMITS")); err != nil {
+		r.fail(fmt.Errorf("RATE_LIMITS: %w", err))
+	}
+	for _, p := range strings.Split(getenv("TRUSTED_PROXIES"), ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			c.API.TrustedProxies = append(c.API.TrustedProxies, p)
+		}
 	}
 	if err := c.LogLevel.UnmarshalText([]byte(getenv("LOG_LEVEL"))); err != nil && getenv("LOG_LEVEL") != "" {
 		r.fail(fmt.Errorf("LOG_LEVEL=%q: want debug, info, warn or error", getenv("LOG_LEVEL")))
 	}
-	var err error
 	if c.Limits, err = usage.ParseLimits(cmp.Or(getenv("USAGE_LIMITS"), usage.DefaultLimits)); err != nil {
 		r.fail(fmt.Errorf("USAGE_LIMITS: %w", err))
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"photogen/api"
 	"photogen/internal/testdb"
 )
 
@@ -121,6 +122,26 @@ func TestIdleConnectionsClosedWithinAMinute(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, 1024, c.MaxConnections, "a cap by default")
 	require.Equal(t, "127.0.0.1:9091", c.MetricsAddr, "metrics on the loopback by default")
+}
+
+// TestAbuseLimitSettings: the per-address limits are on by default, X-Forwarded-For is
+// believed from no one, and bad values are configuration errors.
+func TestAbuseLimitSettings(t *testing.T) {
+	t.Parallel()
+	c, err := loadConfig(getenv(nil), usesDatabase)
+	require.NoError(t, err)
+	def, err := api.ParseRateLimits(api.DefaultRateLimits)
+	require.NoError(t, err)
+	require.Equal(t, def, c.API.RateLimits)
+	require.Empty(t, c.API.TrustedProxies)
+	c, err = loadConfig(getenv(map[string]string{"RATE_LIMITS": "signup=5/1m", "TRUSTED_PROXIES": "10.0.0.0/8, 192.0.2.1"}), usesDatabase)
+	require.NoError(t, err)
+	require.Equal(t, api.Rate{Events: 5, Period: time.Minute, Burst: 5}, c.API.RateLimits["signup"])
+	require.Equal(t, []string{"10.0.0.0/8", "192.0.2.1"}, c.API.TrustedProxies)
+	_, err = loadConfig(getenv(map[string]string{"RATE_LIMITS": "signup=lots", "TRUSTED_PROXIES": "the lb",
+		"STRIPE_WEBHOOK_SECRET": "whsec_x", "PHOTO_NAME_SECRET": "0123456789abcdef"}), usesDatabase|usesAPI)
+	require.ErrorContains(t, err, "RATE_LIMITS")
+	require.ErrorContains(t, err, "TRUSTED_PROXIES")
 }
 
 func TestMain(m *testing.M) { os.Exit(testdb.Main(m)) }
