@@ -23,7 +23,7 @@ import (
 
 const operatorToken = "op-token-api-test"
 
-func withRiverUI(t *testing.T, e *env, s *api.Server) {
+func withRiverUI(t testing.TB, e *env, s *api.Server) {
 	ui, err := riverui.NewHandler(&riverui.HandlerOpts{
 		Endpoints: riverui.NewEndpoints(e.jobs, nil), Prefix: "/admin/river", Logger: slog.New(slog.DiscardHandler),
 	})

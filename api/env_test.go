@@ -54,12 +54,12 @@ func (s *syncBuffer) String() string {
 // option changes the api's configuration, or prepares the server before its Handler.
 type option struct {
 	cfg    func(*api.Config)
-	server func(*testing.T, *env, *api.Server)
+	server func(testing.TB, *env, *api.Server)
 }
 
 func withConfig(f func(*api.Config)) option { return option{cfg: f} }
 
-func withServer(f func(*testing.T, *env, *api.Server)) option { return option{server: f} }
+func withServer(f func(testing.TB, *env, *api.Server)) option { return option{server: f} }
 
 // newEnv serves the api with the configuration an operator gets (and the test webhook
 // secret), changed only by opts.
@@ -88,7 +88,7 @@ func newEnv(t testing.TB, opts ...option) *env {
 	e := &env{db: db, logs: logs, jobs: rc}
 	for _, o := range opts {
 		if o.server != nil {
-			o.server(t.(*testing.T), e, server)
+			o.server(t, e, server)
 		}
 	}
 	srv := httptest.NewServer(server.Handler())
