@@ -27,7 +27,9 @@ func BenchmarkWebhookThroughput(b *testing.B) {
 	subs := make([]subscriber, 200)
 	for i := range subs {
 		subs[i].email = fmt.Sprintf("wh-%d@example.com", i)
-		sub, err := fromOwnAddress(c).CreateSubscriber(ctx, subs[i].email, "p")
+		own := fromOwnAddress(c)
+		sub, err := own.CreateSubscriber(ctx, subs[i].email, "p")
+		own.HTTP.CloseIdleConnections()
 		if err != nil {
 			b.Fatal(err)
 		}

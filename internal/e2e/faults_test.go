@@ -25,7 +25,9 @@ func paySubscribers(t *testing.T, c *demo.Client, n int) []demo.Subscriber {
 	subs := make([]demo.Subscriber, n)
 	for i := range subs {
 		email := fmt.Sprintf("s%d-%d@example.com", i, time.Now().UnixNano())
-		sub, err := fromOwnAddress(c).CreateSubscriber(ctx, email, "a portrait")
+		own := fromOwnAddress(c)
+		sub, err := own.CreateSubscriber(ctx, email, "a portrait")
+		own.HTTP.CloseIdleConnections()
 		require.NoError(t, err)
 		resp, err := c.SendWebhook(ctx, webhookSecret, demo.CheckoutCompleted("evt_"+sub.SubscriberID, sub.SubscriberID, email), time.Now())
 		require.NoError(t, err)

@@ -32,6 +32,7 @@ func payAndWait(b *testing.B, c *demo.Client, timeout time.Duration) time.Durati
 	b.Helper()
 	ctx := context.Background()
 	c = fromOwnAddress(c)
+	defer c.HTTP.CloseIdleConnections()
 	email := fmt.Sprintf("bench-%d@example.com", time.Now().UnixNano())
 	sub, err := c.CreateSubscriber(ctx, email, "a bench")
 	if err != nil {
