@@ -7,8 +7,11 @@ SHELL := /bin/bash
 GO ?= go
 TESTFLAGS ?=
 BENCHFLAGS ?= -benchtime 3x
+# How long `make test` fuzzes each JSON body the api accepts (internal/dev/fuzz.sh).
+FUZZTIME ?= 5s
 PG := internal/dev/pg.sh
-# Tools beyond Go (promtool, dockerfilelint): `$(TOOLS) NAME` prints the path, installing when missing.
+# Tools beyond the go command (promtool, dockerfilelint, staticcheck, govulncheck): `$(TOOLS) NAME`
+# prints the path, installing when missing.
 TOOLS := internal/dev/tools.sh
 # Checks and unit-tests the Prometheus alerting rules with promtool.
 PROMTOOL_TEST := internal/dev/promtool-test.sh
@@ -27,9 +30,10 @@ run: build ## run api + worker on 127.0.0.1:8080 (finds or starts PostgreSQL; fa
 demo: build ## drive the whole flow against `make run` (in another terminal)
 	STRIPE_WEBHOOK_SECRET="$${STRIPE_WEBHOOK_SECRET:-whsec_photogen_dev_secret_do_not_use_in_prod}" bin/photogen demo
 
-test: ## run every test with the race detector against a real PostgreSQL, and the alert rules' tests (TESTFLAGS=...)
+test: ## run every test with the race detector against a real PostgreSQL, the alert rules' tests, then each fuzz target for FUZZTIME (TESTFLAGS=...)
 	$(PROMTOOL_TEST)
 	PROMTOOL="$$($(TOOLS) promtool)" $(PG) exec --own -- $(GO) test -race -count=1 -timeout 30m $(TESTFLAGS) ./...
+	$(PG) exec --own -- env GO=$(GO) internal/dev/fuzz.sh $(FUZZTIME)
 
 bench: ## run the benchmarks and print the results (BENCHFLAGS=..., default: -benchtime 3x)
 	$(PG) exec -- $(GO) test -run '^$$' -bench . -benchmem -timeout 30m $(BENCHFLAGS) ./...
@@ -37,9 +41,11 @@ bench: ## run the benchmarks and print the results (BENCHFLAGS=..., default: -be
 chaos: ## the failure scenarios, longer and bigger (CHAOS_SCALE=2 doubles them); prints a summary table
 	$(PG) exec -- $(GO) test -tags chaos -run '^TestChaos$$' -count=1 -timeout 60m -v ./internal/e2e/ | grep -v '^{' 
 
-lint: ## gofmt, go vet, compose.yaml, alert rules and their tests, dashboard queries (promtool), Dockerfile
+lint: ## gofmt, go vet, staticcheck, govulncheck (skipped offline), compose.yaml, alert rules and their tests, dashboard queries (promtool), Dockerfile
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	"$$($(TOOLS) staticcheck)" ./...
+	internal/dev/vulncheck.sh
 	$(PROMTOOL_TEST)
 	PROMTOOL="$$($(TOOLS) promtool)" $(GO) test -count=1 ./internal/composecheck/ ./deploy/
 	"$$($(TOOLS) dockerfilelint)" Dockerfile

@@ -1,9 +1,11 @@
-// This file mounts the operator routes (River UI) and /metrics.
+// This file mounts the operator routes (River UI): the operator token, and the guards
+// that keep a browser holding that token from being driven by another site.
 
 package api
 
 import (
 	"crypto/subtle"
+	"mime"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
@@ -19,28 +21,50 @@ func (s *Server) ServeAdmin(h http.Handler, token string) {
 	}
 }
 
-// Metrics is what the api needs of the metrics package.
-type Metrics interface {
-	Handler() http.Handler          // the /metrics page
-	GinMiddleware() gin.HandlerFunc // counts and times requests by route
-	WebhookReceived(outcome string) // counts Replicate webhook deliveries
-	PredictionFinished(status string)
-}
-
-// Instrument serves m at /metrics and records requests in it. Call it
-// before Handler.
-func (s *Server) Instrument(m Metrics) { s.metrics = m }
-
 func (s *Server) mountOps(r *gin.Engine) {
-	if s.metrics != nil {
-		r.GET("/metrics", gin.WrapH(s.metrics.Handler()))
-	}
 	if s.admin == nil {
 		return
 	}
-	admin := r.Group("/admin", requireOperator(s.adminToken))
+	admin := r.Group("/admin", denyFraming, sameOriginWrites(), requireOperator(s.adminToken))
 	admin.GET("/river", func(c *gin.Context) { c.Redirect(http.StatusMovedPermanently, "/admin/river/") })
 	admin.Any("/river/*path", gin.WrapH(s.admin))
+}
+
+// denyFraming keeps every operator page out of frames (clickjacking).
+func denyFraming(c *gin.Context) {
+	c.Header("X-Frame-Options", "DENY")
+	c.Header("Content-Security-Policy", "frame-ancestors 'none'")
+	c.Next()
+}
+
+// sameOriginWrites refuses a state-changing request (any method but GET, HEAD and
+// OPTIONS) that a browser says comes from another site (Sec-Fetch-Site, or Origin
+// against Host: net/http's CrossOriginProtection) with 403, and one that is not
+// application/json with 415, unless the browser itself vouches that it is same-origin
+// (Sec-Fetch-Site: same-origin, which no page can forge): River UI's own page sends
+// some of its actions as text/plain. A cross-site page can send text/plain, forms and
+// multipart without a CORS preflight, never application/json.
+func sameOriginWrites() gin.HandlerFunc {
+	cop := http.NewCrossOriginProtection()
+	return func(c *gin.Context) {
+		switch c.Request.Method {
+		case http.MethodGet, http.MethodHead, http.MethodOptions:
+			c.Next()
+			return
+		}
+		if err := cop.Check(c.Request); err != nil {
+			renderError(c, &Error{Status: http.StatusForbidden, Code: "cross_site_request",
+				Message: "operator actions are refused from another site"})
+			return
+		}
+		mt, _, _ := mime.ParseMediaType(c.GetHeader("Content-Type"))
+		if c.GetHeader("Sec-Fetch-Site") != "same-origin" && mt != "application/json" {
+			renderError(c, &Error{Status: http.StatusUnsupportedMediaType, Code: "json_required",
+				Message: "operator actions must be sent as Content-Type: application/json"})
+			return
+		}
+		c.Next()
+	}
 }
 
 // requireOperator refuses requests without the operator token with 401 and a Basic

@@ -4,12 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,59 +14,11 @@ import (
 	"github.com/stripe/stripe-go/v86/webhook"
 
 	"photogen/api"
-	"photogen/generation"
 	"photogen/internal/demo"
 	"photogen/internal/testdb"
-	"photogen/store"
 )
 
 func TestMain(m *testing.M) { os.Exit(testdb.Main(m)) }
-
-const secret = "whsec_api_test"
-
-type env struct {
-	db   *testdb.DB
-	c    *demo.Client
-	logs *syncBuffer
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-func newEnv(t *testing.T) *env {
-	t.Helper()
-	db := testdb.New(t)
-	rc, err := generation.NewInserter(db.Pool)
-	require.NoError(t, err)
-	logs := &syncBuffer{}
-	logger := slog.New(slog.NewJSONHandler(logs, nil))
-	server, err := api.New(api.Config{WebhookSecret: secret}, store.New(db.Pool), rc, nil, logger)
-	require.NoError(t, err)
-	srv := httptest.NewServer(server.Handler())
-	t.Cleanup(srv.Close)
-	return &env{db: db, c: &demo.Client{BaseURL: srv.URL}, logs: logs}
-}
-
-func (e *env) count(t *testing.T, table string) int {
-	t.Helper()
-	var n int
-	require.NoError(t, e.db.Pool.QueryRow(context.Background(), "SELECT count(*) FROM "+table).Scan(&n))
-	return n
-}
 
 func (e *env) post(t *testing.T, path, body string) demo.Response {
 	t.Helper()
@@ -92,7 +41,9 @@ func requireError(t *testing.T, resp demo.Response, status int, code string) {
 
 func TestCreateSubscriber(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
+	// Twelve sign-ups from one address check validation; the sign-up limit (ten at once)
+	// has its own tests (ratelimit_test.go).
+	e := newEnv(t, withConfig(func(c *api.Config) { c.RateLimits, _ = api.ParseRateLimits("signup=off") }))
 	resp := e.post(t, "/api/blueprint/subscribers", `{"email":"Ann@Example.com","strategy":{"prompt":"a red fox","style":"film"}}`)
 	require.Equal(t, http.StatusCreated, resp.Status)
 	var got struct{ SubscriberID, AccessToken string }

@@ -101,10 +101,14 @@ func readBody(c *gin.Context) ([]byte, error) {
 	return b, nil
 }
 
-// bindJSON decodes the body into v, answering 400 for malformed JSON and 413 for size.
+// bindJSON decodes the body into v, answering 400 for malformed JSON or text the
+// database cannot store (checkJSONText), and 413 for size.
 func bindJSON(c *gin.Context, v any) error {
 	b, err := readBody(c)
 	if err != nil {
+		return err
+	}
+	if err := checkJSONText(b); err != nil {
 		return err
 	}
 	if err := json.Unmarshal(b, v); err != nil {

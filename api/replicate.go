@@ -28,6 +28,9 @@ func (s *Server) ServeReplicateWebhooks(v ReplicateWebhooks, refused func(error)
 	s.replicate, s.webhookRefused = v, refused
 }
 
+// maxPredictionID is the longest prediction id recorded; Replicate's are 26 characters.
+const maxPredictionID = 255
+
 type replicateWebhookResponse struct {
 	Received bool   `json:"received"`
 	Outcome  string `json:"outcome"`
@@ -50,6 +53,14 @@ func (s *Server) handleReplicateWebhook(c *gin.Context) {
 		s.observeWebhook("invalid", "")
 		loggerFrom(c).WarnContext(ctx, "replicate webhook refused", "reason", err.Error())
 		renderError(c, errBadRequest(code, err.Error()))
+		return
+	}
+	if err := checkJSONText(body); err != nil {
+		renderError(c, err)
+		return
+	}
+	if len(p.ID) > maxPredictionID {
+		renderError(c, errBadRequest("malformed_prediction", "the prediction id is longer than 255 bytes"))
 		return
 	}
 	var res generation.RecordResult

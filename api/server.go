@@ -7,7 +7,9 @@ package api
 
 import (
 	"errors"
+	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"sync/atomic"
 	"time"
@@ -28,6 +30,11 @@ type Config struct {
 	WebhookTolerance time.Duration // how old a signed webhook may be; default 5m
 	TargetPhotos     int           // photos per subscriber; default 30
 	JWTSecret        string        // HS256 secret of the usage endpoints' JWTs; empty disables them
+	JWTAudience      string        // the `aud` a usage JWT must carry; empty: not checked
+	JWTIssuer        string        // the `iss` a usage JWT must carry; empty: not checked
+	JWTMaxLifetime   time.Duration // longest a usage JWT may be valid; default 24h
+	RateLimits       RateLimits    // per client address; nil: DefaultRateLimits
+	TrustedProxies   []string      // addresses or CIDRs whose X-Forwarded-For is believed; none by default
 }
 
 // WithDefaults returns c with zero fields set to their defaults.
@@ -37,6 +44,12 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.TargetPhotos == 0 {
 		c.TargetPhotos = 30
+	}
+	if c.JWTMaxLifetime == 0 {
+		c.JWTMaxLifetime = 24 * time.Hour
+	}
+	if c.RateLimits == nil {
+		c.RateLimits, _ = ParseRateLimits("") // the defaults parse
 	}
 	return c
 }
@@ -52,6 +65,14 @@ func (c Config) Validate() error {
 	}
 	if c.WebhookTolerance < 0 {
 		errs = append(errs, errors.New("STRIPE_WEBHOOK_TOLERANCE must not be negative"))
+	}
+	if c.JWTMaxLifetime < 0 {
+		errs = append(errs, errors.New("AUTH_JWT_MAX_LIFETIME must not be negative"))
+	}
+	for _, p := range c.TrustedProxies {
+		if _, _, err := net.ParseCIDR(p); err != nil && net.ParseIP(p) == nil {
+			errs = append(errs, fmt.Errorf("TRUSTED_PROXIES: %q is neither an address nor a CIDR", p))
+		}
 	}
 	return errors.Join(errs...)
 }
@@ -97,6 +118,10 @@ func (s *Server) Handler() *gin.Engine {
 	// Release mode only silences gin's debug route listing; it is process-wide but idempotent.
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
+	// The client's address is the socket's, unless it is a trusted proxy: then the
+	// nearest address in X-Forwarded-For that is not one. New validated the list.
+	r.RemoteIPHeaders = []string{"X-Forwarded-For"}
+	_ = r.SetTrustedProxies(s.cfg.TrustedProxies)
 	if s.tracing != nil {
 		r.Use(s.tracing) // first, so that the request's log lines carry its trace id
 	}
@@ -104,7 +129,7 @@ func (s *Server) Handler() *gin.Engine {
 	if s.metrics != nil {
 		r.Use(s.metrics.GinMiddleware())
 	}
-	r.Use(limitBody(MaxBodyBytes))
+	r.Use(noSniff, limitBody(MaxBodyBytes))
 	r.NoRoute(func(c *gin.Context) { renderError(c, errNotFound("no such endpoint")) })
 	r.NoMethod(func(c *gin.Context) {
 		renderError(c, &Error{Status: http.StatusMethodNotAllowed, Code: "method_not_allowed", Message: "method not allowed"})
@@ -113,9 +138,9 @@ func (s *Server) Handler() *gin.Engine {
 
 	r.GET("/healthz", s.handleHealthz)
 	r.GET("/readyz", s.handleReadyz)
-	r.POST("/api/blueprint/subscribers", s.handleCreateSubscriber)
-	r.POST("/api/blueprint/generate-paid", s.handleGeneratePaid)
-	r.GET("/api/blueprint/status", s.handleStatus)
+	r.POST("/api/blueprint/subscribers", s.limit("signup"), s.handleCreateSubscriber)
+	r.POST("/api/blueprint/generate-paid", s.limit("generate"), s.handleGeneratePaid)
+	r.GET("/api/blueprint/status", s.limit("status"), s.handleStatus)
 	r.POST("/webhooks/stripe", s.handleStripeWebhook)
 	if s.replicate != nil {
 		r.POST("/webhooks/replicate", s.handleReplicateWebhook)
@@ -126,9 +151,15 @@ func (s *Server) Handler() *gin.Engine {
 		r.HEAD("/photos/*name", gin.WrapH(s.photos))
 	}
 	if s.cfg.JWTSecret != "" {
-		usage := r.Group("/api/usage", requireJWT([]byte(s.cfg.JWTSecret)))
+		usage := r.Group("/api/usage", requireJWT(s.cfg))
 		usage.GET("", s.handleUsage)
 		usage.POST("/:counter/consume", s.handleConsume)
 	}
 	return r
+}
+
+// noSniff tells browsers to trust the Content-Type of every answer, never to guess it.
+func noSniff(c *gin.Context) {
+	c.Header("X-Content-Type-Options", "nosniff")
+	c.Next()
 }

@@ -4,7 +4,11 @@
 package api
 
 import (
+	"errors"
 	"net/http"
+	"strconv"
+	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/stripe/stripe-go/v86/webhook"
@@ -25,10 +29,20 @@ func (s *Server) handleStripeWebhook(c *gin.Context) {
 		renderError(c, err)
 		return
 	}
-	// Verify on the raw bytes, before any decoding.
-	if err := webhook.ValidatePayloadWithTolerance(body, c.GetHeader("Stripe-Signature"), s.cfg.WebhookSecret, s.cfg.WebhookTolerance); err != nil {
+	// Verify on the raw bytes, before any decoding. stripe-go checks only the age; a
+	// timestamp further ahead than the tolerance is refused too.
+	header := c.GetHeader("Stripe-Signature")
+	err = webhook.ValidatePayloadWithTolerance(body, header, s.cfg.WebhookSecret, s.cfg.WebhookTolerance)
+	if at, ok := signedAt(header); err == nil && (!ok || time.Until(at) > s.cfg.WebhookTolerance) {
+		err = errors.New("the signature's timestamp is too far in the future")
+	}
+	if err != nil {
 		loggerFrom(c).WarnContext(c.Request.Context(), "stripe webhook refused", "reason", err.Error())
-		renderError(c, errBadRequest("invalid_signature", "the Stripe-Signature header is missing, invalid or too old"))
+		renderError(c, errBadRequest("invalid_signature", "the Stripe-Signature header is missing, invalid, too old or from the future"))
+		return
+	}
+	if err := checkJSONText(body); err != nil {
+		renderError(c, err)
 		return
 	}
 	ev, err := checkout.Decode(body)
@@ -52,4 +66,21 @@ func (s *Server) handleStripeWebhook(c *gin.Context) {
 		log.InfoContext(ctx, "stripe event processed", "outcome", res.Outcome)
 	}
 	c.JSON(http.StatusOK, webhookResponse{Received: true, Duplicate: res.Duplicate, Outcome: string(res.Outcome)})
+}
+
+// signedAt reads the timestamp of a Stripe-Signature header ("t=...,v1=..."), the last
+// one if several, as stripe-go does.
+func signedAt(header string) (time.Time, bool) {
+	var at time.Time
+	found := false
+	for _, pair := range strings.Split(header, ",") {
+		if v, ok := strings.CutPrefix(pair, "t="); ok {
+			sec, err := strconv.ParseInt(v, 10, 64)
+			if err != nil {
+				return time.Time{}, false
+			}
+			at, found = time.Unix(sec, 0), true
+		}
+	}
+	return at, found
 }

@@ -8,7 +8,10 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 
@@ -41,13 +44,17 @@ func (s *Server) handleConsume(c *gin.Context) {
 		renderError(c, err)
 		return
 	}
+	if err := checkJSONText(body); err != nil {
+		renderError(c, err)
+		return
+	}
 	if len(bytes.TrimSpace(body)) > 0 && !json.Valid(body) {
 		renderError(c, errBadRequest("malformed_json", "the request body, when present, must be JSON"))
 		return
 	}
 	key := c.GetHeader("Idempotency-Key")
-	if len(key) > 255 {
-		renderError(c, errBadRequest("invalid_idempotency_key", "Idempotency-Key is longer than 255 characters"))
+	if err := checkIdempotencyKey(key); err != nil {
+		renderError(c, err)
 		return
 	}
 	counter := c.Param("counter")
@@ -71,6 +78,20 @@ func (s *Server) handleConsume(c *gin.Context) {
 		c.Header("Idempotency-Key", key)
 	}
 	c.Data(ans.Status, "application/json; charset=utf-8", ans.Body)
+}
+
+// checkIdempotencyKey refuses a key the database would not store as text, or that
+// could not be shown back: longer than 255 bytes, not UTF-8, or with control characters.
+func checkIdempotencyKey(key string) error {
+	switch {
+	case len(key) > 255:
+		return errBadRequest("invalid_idempotency_key", "Idempotency-Key is longer than 255 characters")
+	case !utf8.ValidString(key):
+		return errBadRequest("invalid_idempotency_key", "Idempotency-Key is not valid UTF-8")
+	case strings.ContainsFunc(key, unicode.IsControl):
+		return errBadRequest("invalid_idempotency_key", "Idempotency-Key contains control characters")
+	}
+	return nil
 }
 
 // consumeAnswer renders a consume result: 200 with the counter, or 403 with the error

@@ -33,13 +33,21 @@ type Event struct {
 	} `json:"data"`
 }
 
-// ErrMalformed is returned by Decode for a body that is not an event with an id and a type.
-var ErrMalformed = errors.New("the event is not valid JSON with an id and a type")
+// ErrMalformed is returned by Decode for a body that is not an event with an id and a
+// type, or whose identifiers are longer than maxIdentifier.
+var ErrMalformed = errors.New("the event is not valid JSON with an id and a type of at most 255 bytes")
+
+// maxIdentifier is the longest event id, type or payment intent accepted: they are
+// stored in indexed columns, and Stripe's are well under it.
+const maxIdentifier = 255
 
 // Decode reads the fields photogen uses from a verified event body.
 func Decode(body []byte) (Event, error) {
 	var ev Event
 	if err := json.Unmarshal(body, &ev); err != nil || ev.ID == "" || ev.Type == "" {
+		return Event{}, ErrMalformed
+	}
+	if max(len(ev.ID), len(ev.Type), len(ev.Data.Object.PaymentIntent)) > maxIdentifier {
 		return Event{}, ErrMalformed
 	}
 	return ev, nil

@@ -16,7 +16,7 @@ import (
 // banner is what the development banner shows.
 type banner struct {
 	URL           string // the api's base URL
-	MetricsURL    string // the api's /metrics page
+	MetricsURL    string // the api's /metrics page, on METRICS_ADDR
 	WebhookSecret string // STRIPE_WEBHOOK_SECRET
 	OperatorToken string // River UI's password; empty: River UI is off
 	// TokenEnv is what `photogen dev-token` needs in another terminal (AUTH_JWT_*);
@@ -27,7 +27,7 @@ type banner struct {
 // newBanner describes the api serving on bound with cfg.
 func newBanner(cfg config, getenv func(string) string, bound string) banner {
 	url := baseURL(bound)
-	b := banner{URL: url, MetricsURL: url + "/metrics", WebhookSecret: cfg.API.WebhookSecret, OperatorToken: cfg.OperatorToken}
+	b := banner{URL: url, MetricsURL: baseURL(cfg.MetricsAddr) + "/metrics", WebhookSecret: cfg.API.WebhookSecret, OperatorToken: cfg.OperatorToken}
 	if cfg.API.JWTSecret != "" {
 		b.TokenEnv = []string{"AUTH_JWT_SECRET=" + shellQuote(cfg.API.JWTSecret)}
 		for _, k := range []string{"AUTH_JWT_AUDIENCE", "AUTH_JWT_ISSUER"} {

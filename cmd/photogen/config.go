@@ -27,6 +27,8 @@ type config struct {
 	DatabaseURL    string     // DATABASE_URL
 	MaxConns       int32      // DATABASE_MAX_CONNS
 	HTTPAddr       string     // HTTP_ADDR: the api's listener
+	MaxConnections int        // HTTP_MAX_CONNECTIONS: connections open at once on HTTP_ADDR
+	MetricsAddr    string     // METRICS_ADDR: the api's /metrics listener (api, all)
 	WorkerAddr     string     // WORKER_ADDR: the worker's health and metrics listener
 	OperatorToken  string     // OPERATOR_TOKEN: guards /admin/river/; unset, the admin routes do not exist
 	WebhookSecret  string     // REPLICATE_WEBHOOK_SECRET: checks Replicate's webhooks; unset, fetched from Replicate
@@ -55,6 +57,12 @@ func (c config) withDefaults() config {
 	if c.WorkerAddr == "" {
 		c.WorkerAddr = ":9090"
 	}
+	if c.MetricsAddr == "" {
+		c.MetricsAddr = "127.0.0.1:9091"
+	}
+	if c.MaxConnections == 0 {
+		c.MaxConnections = 1024
+	}
 	return c
 }
 
@@ -72,18 +80,23 @@ const (
 func loadConfig(getenv func(string) string, u uses) (config, error) {
 	r := envReader{get: getenv}
 	c := config{
-		DatabaseURL:   getenv("DATABASE_URL"),
-		MaxConns:      int32(r.int("DATABASE_MAX_CONNS")),
-		HTTPAddr:      getenv("HTTP_ADDR"),
-		WorkerAddr:    getenv("WORKER_ADDR"),
-		OperatorToken: getenv("OPERATOR_TOKEN"),
-		WebhookSecret: getenv("REPLICATE_WEBHOOK_SECRET"),
-		Dev:           getenv("PHOTOGEN_DEV") == "1",
+		DatabaseURL:    getenv("DATABASE_URL"),
+		MaxConns:       int32(r.int("DATABASE_MAX_CONNS")),
+		HTTPAddr:       getenv("HTTP_ADDR"),
+		MetricsAddr:    getenv("METRICS_ADDR"),
+		MaxConnections: r.int("HTTP_MAX_CONNECTIONS"),
+		WorkerAddr:     getenv("WORKER_ADDR"),
+		OperatorToken:  getenv("OPERATOR_TOKEN"),
+		WebhookSecret:  getenv("REPLICATE_WEBHOOK_SECRET"),
+		Dev:            getenv("PHOTOGEN_DEV") == "1",
 		API: api.Config{
 			WebhookSecret:    getenv("STRIPE_WEBHOOK_SECRET"),
 			WebhookTolerance: r.duration("STRIPE_WEBHOOK_TOLERANCE"),
 			TargetPhotos:     r.int("PHOTOS_PER_SUBSCRIBER"),
 			JWTSecret:        getenv("AUTH_JWT_SECRET"),
+			JWTAudience:      getenv("AUTH_JWT_AUDIENCE"),
+			JWTIssuer:        getenv("AUTH_JWT_ISSUER"),
+			JWTMaxLifetime:   r.duration("AUTH_JWT_MAX_LIFETIME"),
 		}.WithDefaults(),
 		Worker: worker.Config{
 			BatchSize:         r.int("PHOTO_BATCH_SIZE"),
@@ -123,16 +136,27 @@ func loadConfig(getenv func(string) string, u uses) (config, error) {
 		Tracing:        tracing.ConfigFromEnv(getenv),
 	}
 	c = c.withDefaults()
+	var err error
 	if c.Photos.BaseURL == "" && c.Photos.S3Bucket == "" && u&usesAPI != 0 {
 		// The api (alone or in `all`) serves the local store itself, on HTTP_ADDR.
 		c.Photos.BaseURL = baseURL(c.HTTPAddr)
 	}
+	if c.API.RateLimits, err = api.ParseRateLimits(getenv("RATE_LIMITS")); err != nil {
+		r.fail(fmt.Errorf("RATE_LIMITS: %w", err))
+	}
+	for _, p := range strings.Split(getenv("TRUSTED_PROXIES"), ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			c.API.TrustedProxies = append(c.API.TrustedProxies, p)
+		}
+	}
 	if err := c.LogLevel.UnmarshalText([]byte(getenv("LOG_LEVEL"))); err != nil && getenv("LOG_LEVEL") != "" {
 		r.fail(fmt.Errorf("LOG_LEVEL=%q: want debug, info, warn or error", getenv("LOG_LEVEL")))
 	}
-	var err error
 	if c.Limits, err = usage.ParseLimits(cmp.Or(getenv("USAGE_LIMITS"), usage.DefaultLimits)); err != nil {
 		r.fail(fmt.Errorf("USAGE_LIMITS: %w", err))
+	}
+	if c.MaxConnections < 1 {
+		r.fail(fmt.Errorf("HTTP_MAX_CONNECTIONS %d: want at least 1", c.MaxConnections))
 	}
 	if c.MaxConns < 2 {
 		r.fail(fmt.Errorf("DATABASE_MAX_CONNS %d: want at least 2", c.MaxConns))

@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"time"
 
@@ -91,15 +90,20 @@ func serve(ctx context.Context, mode string, cfg config, e env) error {
 		return err
 	}
 
-	handler, addr := health.Handler(pool, riverClient, m.Handler()), cfg.WorkerAddr
+	handler, addr, maxConns := health.Handler(pool, riverClient, m.Handler()), cfg.WorkerAddr, 0
 	if mode != "worker" {
 		h, err := newAPI(ctx, cfg, rc, st, riverClient, m, photosHandler, tr, logger)
 		if err != nil {
 			return err
 		}
-		handler, addr = h, cfg.HTTPAddr
+		handler, addr, maxConns = h, cfg.HTTPAddr, cfg.MaxConnections
+		// The api's port faces the internet; its metrics get a listener of their own.
+		g.add(httpComponent("metrics server", cfg.MetricsAddr, metricsHandler(m), 0, logger, func(bound string) {
+			logger.InfoContext(ctx, "metrics served", "addr", bound)
+		}))
 	}
-	g.add(httpComponent(mode, addr, handler, logger, func(bound string) {
+	g.add(httpComponent("http server", addr, handler, maxConns, logger, func(bound string) {
+		logger.InfoContext(ctx, "photogen started", "mode", mode, "addr", bound)
 		if cfg.Dev && mode != "worker" {
 			newBanner(cfg, e.getenv, bound).print(e.stdout, uuid.New())
 		}
@@ -172,36 +176,6 @@ func newMetrics(cfg config, st *store.Store) *metrics.Metrics {
 		return q.ByState, *q.OldestAvailable, nil
 	})
 	return m
-}
-
-// httpComponent serves handler on addr; started reports the bound address.
-func httpComponent(mode, addr string, handler http.Handler, logger *slog.Logger, started func(bound string)) component {
-	srv := &http.Server{
-		Handler:           handler,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-	}
-	return component{
-		name: "http server",
-		start: func(ctx context.Context, failed chan<- error) error {
-			ln, err := net.Listen("tcp", addr)
-			if err != nil {
-				return fmt.Errorf("listen on %s: %w", addr, err)
-			}
-			go func() {
-				if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
-					failed <- fmt.Errorf("http server: %w", err)
-				}
-			}()
-			logger.InfoContext(ctx, "photogen started", "mode", mode, "addr", ln.Addr().String())
-			started(ln.Addr().String())
-			return nil
-		},
-		stop: srv.Shutdown,
-	}
 }
 
 // riverComponent runs the River client that works jobs, and beside it companion (until

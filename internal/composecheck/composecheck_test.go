@@ -124,6 +124,30 @@ func TestComposeServices(t *testing.T) {
 	require.Equal(t, requiredEnv["REPLICATE_API_TOKEN"], env(t, p.Services["worker"], "REPLICATE_API_TOKEN"))
 	require.NotContains(t, p.Services["api"].Environment, "REPLICATE_API_TOKEN", "only workers call Replicate")
 	require.Equal(t, ":9090", env(t, p.Services["worker"], "WORKER_ADDR"), "where Prometheus scrapes the workers")
+	require.Equal(t, ":9091", env(t, p.Services["api"], "METRICS_ADDR"), "where Prometheus scrapes the api")
+	for _, port := range p.Services["api"].Ports {
+		require.NotEqual(t, "9091", port.Target, "the api's metrics port is not published")
+	}
+	raw, err := os.ReadFile(filepath.Join(root, "deploy/prometheus/prometheus.yml"))
+	require.NoError(t, err)
+	var prom struct {
+		ScrapeConfigs []struct {
+			JobName       string `yaml:"job_name"`
+			StaticConfigs []struct {
+				Targets []string `yaml:"targets"`
+			} `yaml:"static_configs"`
+		} `yaml:"scrape_configs"`
+	}
+	require.NoError(t, yaml.Unmarshal(raw, &prom))
+	var apiTargets []string
+	for _, sc := range prom.ScrapeConfigs {
+		if sc.JobName == "photogen-api" {
+			for _, st := range sc.StaticConfigs {
+				apiTargets = append(apiTargets, st.Targets...)
+			}
+		}
+	}
+	require.Equal(t, []string{"api:9091"}, apiTargets, "Prometheus scrapes the api's METRICS_ADDR")
 }
 
 func TestComposeMonitoringProfile(t *testing.T) {

@@ -4,6 +4,8 @@
 #
 #   internal/dev/tools.sh promtool        Prometheus's rule checker (Debian's prometheus package)
 #   internal/dev/tools.sh dockerfilelint  the Dockerfile linter (npm), kept in the tools directory
+#   internal/dev/tools.sh staticcheck     Go's static checker (go install), kept in the tools directory
+#   internal/dev/tools.sh govulncheck     Go's vulnerability checker (go install), kept in the tools directory
 #
 # promtool: $PROMTOOL if set, else promtool on PATH. When there is none and we are root
 # with apt, Debian's prometheus package is installed without its recommends, and no
@@ -15,13 +17,19 @@
 # dockerfilelint: $DOCKERFILELINT if set, else dockerfilelint on PATH, else the copy in
 # $PHOTOGEN_TOOLS_DIR (default ${XDG_CACHE_HOME:-~/.cache}/photogen-tools), installed
 # there with npm at the pinned version below when missing. Nothing is written to the repo.
+#
+# staticcheck, govulncheck: $STATICCHECK / $GOVULNCHECK if set, else the copy in
+# $PHOTOGEN_TOOLS_DIR/bin, built there with `go install` at the pinned version below (from
+# the Go module proxy) when missing. One on PATH is not used: its version may differ.
 set -euo pipefail
 
 DOCKERFILELINT_VERSION=1.8.0
+STATICCHECK_VERSION=v0.8.2
+GOVULNCHECK_VERSION=v1.9.0
 
 log() { printf 'tools.sh: %s\n' "$*" >&2; }
 usage() {
-	log "usage: tools.sh promtool|dockerfilelint"
+	log "usage: tools.sh promtool|dockerfilelint|staticcheck|govulncheck"
 	exit 2
 }
 
@@ -115,8 +123,28 @@ find_dockerfilelint() {
 	echo "$bin"
 }
 
+# find_go_tool NAME MODULE/PATH VERSION OVERRIDE: the pinned build of a Go tool.
+find_go_tool() {
+	local name=$1 pkg=$2 version=$3 override=$4
+	local bin=$tools_dir/bin/$name-$version
+	if [ -n "$override" ]; then
+		echo "$override"
+		return 0
+	fi
+	if [ ! -x "$bin" ]; then
+		log "$name $version not found: go install $pkg@$version into $tools_dir/bin"
+		mkdir -p "$tools_dir/bin"
+		GOBIN="$tools_dir/bin/.install-$name" go install "$pkg@$version" </dev/null >&2
+		mv "$tools_dir/bin/.install-$name/$name" "$bin"
+		rmdir "$tools_dir/bin/.install-$name"
+	fi
+	echo "$bin"
+}
+
 case ${1:-} in
 promtool) find_promtool ;;
 dockerfilelint) find_dockerfilelint ;;
+staticcheck) find_go_tool staticcheck honnef.co/go/tools/cmd/staticcheck "$STATICCHECK_VERSION" "${STATICCHECK:-}" ;;
+govulncheck) find_go_tool govulncheck golang.org/x/vuln/cmd/govulncheck "$GOVULNCHECK_VERSION" "${GOVULNCHECK:-}" ;;
 *) usage ;;
 esac

@@ -27,7 +27,7 @@ func TestDashboardMetricsExistOnARealScrape(t *testing.T) {
 	w := s.startWorker(t)
 	// Where Prometheus scrapes each process: change these if /metrics moves to a
 	// listener of its own.
-	apiMetrics, workerMetrics := c.BaseURL, "http://"+w.addr
+	apiMetrics, workerMetrics := "http://"+s.env["METRICS_ADDR"], "http://"+w.addr
 
 	sub := paySubscribers(t, c, 1)[0]
 	requireThirtyUnique(t, waitState(t, c, sub.AccessToken, "completed", 30*time.Second))

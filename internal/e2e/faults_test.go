@@ -17,14 +17,17 @@ import (
 	"photogen/internal/testdb"
 )
 
-// paySubscribers signs up n subscribers and delivers each a paid checkout.
+// paySubscribers signs up n subscribers, each from an address of their own, and
+// delivers each a paid checkout.
 func paySubscribers(t *testing.T, c *demo.Client, n int) []demo.Subscriber {
 	t.Helper()
 	ctx := context.Background()
 	subs := make([]demo.Subscriber, n)
 	for i := range subs {
 		email := fmt.Sprintf("s%d-%d@example.com", i, time.Now().UnixNano())
-		sub, err := c.CreateSubscriber(ctx, email, "a portrait")
+		own := fromOwnAddress(c)
+		sub, err := own.CreateSubscriber(ctx, email, "a portrait")
+		own.HTTP.CloseIdleConnections()
 		require.NoError(t, err)
 		resp, err := c.SendWebhook(ctx, webhookSecret, demo.CheckoutCompleted("evt_"+sub.SubscriberID, sub.SubscriberID, email), time.Now())
 		require.NoError(t, err)

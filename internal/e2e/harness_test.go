@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -159,6 +160,7 @@ func newStack(t testing.TB, fc fakereplicate.Config, extra map[string]string) *s
 	apiAddr := freeAddr(t)
 	env := map[string]string{
 		"HTTP_ADDR":             apiAddr,
+		"METRICS_ADDR":          freeAddr(t),
 		"STORAGE_DIR":           t.TempDir(),
 		"PHOTO_BASE_URL":        "http://" + apiAddr,
 		"PHOTO_NAME_SECRET":     "e2e-photo-name-secret",
@@ -231,4 +233,19 @@ func runCommand(t testing.TB, env map[string]string, args ...string) (string, er
 	}
 	out, err := cmd.CombinedOutput()
 	return string(out), err
+}
+
+// lastAddress numbers the loopback addresses fromOwnAddress hands out.
+var lastAddress atomic.Uint32
+
+// fromOwnAddress returns a client of c's api whose connections come from a loopback
+// address of its own (127.1.0.1, 127.1.0.2, ...): a person signing up, as each of the
+// tests' subscribers is, has an address of their own, and the api limits sign-ups per
+// address (ten at once, then ten a minute).
+func fromOwnAddress(c *demo.Client) *demo.Client {
+	n := lastAddress.Add(1)
+	ip := net.IPv4(127, 1+byte(n>>16), byte(n>>8), byte(n))
+	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: ip}}
+	return &demo.Client{BaseURL: c.BaseURL, HTTP: &http.Client{Timeout: 30 * time.Second,
+		Transport: &http.Transport{DialContext: d.DialContext}}}
 }

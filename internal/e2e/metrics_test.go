@@ -35,8 +35,8 @@ func scrape(t *testing.T, base string) map[string]float64 {
 	return out
 }
 
-// TestMetricsAfterAGeneration scrapes the api and the worker after one paid generation
-// with one failed prediction and usage calls, and finds each counter at its value.
+// TestMetricsAfterAGeneration scrapes the api (on METRICS_ADDR) and the worker after one
+// paid generation with usage calls, and finds each counter at its value.
 func TestMetricsAfterAGeneration(t *testing.T) {
 	t.Parallel()
 	s := newStack(t, fakereplicate.Config{Latency: 20 * time.Millisecond},
@@ -76,7 +76,12 @@ func TestMetricsAfterAGeneration(t *testing.T) {
 	require.Eventually(t, func() bool { return scrape(t, "http://"+w.addr)["photogen_queue_oldest_available_seconds"] == 0 },
 		10*time.Second, 50*time.Millisecond, "no job keeps waiting")
 
-	am := scrape(t, c.BaseURL)
+	// The api serves its metrics on METRICS_ADDR only, never on its public port.
+	resp, err := c.Do(context.Background(), http.MethodGet, "/metrics", nil, nil)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusNotFound, resp.Status)
+	apiMetrics := "http://" + s.env["METRICS_ADDR"]
+	am := scrape(t, apiMetrics)
 	require.Equal(t, 1.0, am[`photogen_http_requests_total{code="200",method="POST",route="/webhooks/stripe"}`])
 	require.Equal(t, 1.0, am[`photogen_http_requests_total{code="201",method="POST",route="/api/blueprint/subscribers"}`])
 	require.Positive(t, am[`photogen_http_request_duration_seconds_count{method="GET",route="/api/blueprint/status"}`])
@@ -84,7 +89,7 @@ func TestMetricsAfterAGeneration(t *testing.T) {
 	require.Equal(t, 1.0, am[`photogen_usage_consumes_total{counter="resumes",result="refused"}`])
 	require.Equal(t, 30.0, am[`photogen_replicate_webhooks_total{outcome="recorded"}`])
 	require.Contains(t, am, "photogen_predictions_in_flight")
-	require.Eventually(t, func() bool { return scrape(t, c.BaseURL)[`photogen_jobs{state="completed"}`] >= 1 },
+	require.Eventually(t, func() bool { return scrape(t, apiMetrics)[`photogen_jobs{state="completed"}`] >= 1 },
 		10*time.Second, 50*time.Millisecond, "the queue gauge sees the completed job")
 	for name := range am {
 		require.NotContains(t, name, sub.AccessToken)
