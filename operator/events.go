@@ -8,8 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"slices"
-	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -22,16 +20,7 @@ import (
 var outcomes = []store.EventOutcome{store.OutcomeApplied, store.OutcomeUnmatched, store.OutcomeIgnored, store.OutcomeRefunded}
 
 // ParseOutcome returns the inbox outcome named s, or an error that lists the outcomes.
-func ParseOutcome(s string) (store.EventOutcome, error) {
-	if i := slices.Index(outcomes, store.EventOutcome(s)); i >= 0 {
-		return outcomes[i], nil
-	}
-	names := make([]string, len(outcomes))
-	for i, o := range outcomes {
-		names[i] = string(o)
-	}
-	return "", fmt.Errorf("unknown outcome %q: want %s", s, strings.Join(names, ", "))
-}
+func ParseOutcome(s string) (store.EventOutcome, error) { return parseName("outcome", s, outcomes) }
 
 type listedEvent struct {
 	EventID      string     `json:"event_id"`

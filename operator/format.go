@@ -5,7 +5,10 @@ package operator
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
+	"slices"
+	"strings"
 	"text/tabwriter"
 	"time"
 )
@@ -44,4 +47,17 @@ func utc(t *time.Time) *time.Time {
 	}
 	u := t.UTC()
 	return &u
+}
+
+// parseName returns the value of known named s, or an error that names what (a state,
+// an outcome) and lists the known values.
+func parseName[T ~string](what, s string, known []T) (T, error) {
+	if i := slices.Index(known, T(s)); i >= 0 {
+		return known[i], nil
+	}
+	names := make([]string, len(known))
+	for i, k := range known {
+		names[i] = string(k)
+	}
+	return "", fmt.Errorf("unknown %s %q: want %s", what, s, strings.Join(names, ", "))
 }

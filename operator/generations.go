@@ -6,8 +6,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"slices"
-	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -22,16 +20,7 @@ var statuses = []generation.Status{generation.StatusAwaitingPayment, generation.
 	generation.StatusGenerating, generation.StatusCompleted, generation.StatusFailed, generation.StatusRefunded}
 
 // ParseStatus returns the generation state named s, or an error that lists the states.
-func ParseStatus(s string) (generation.Status, error) {
-	if i := slices.Index(statuses, generation.Status(s)); i >= 0 {
-		return statuses[i], nil
-	}
-	names := make([]string, len(statuses))
-	for i, st := range statuses {
-		names[i] = string(st)
-	}
-	return "", fmt.Errorf("unknown state %q: want %s", s, strings.Join(names, ", "))
-}
+func ParseStatus(s string) (generation.Status, error) { return parseName("state", s, statuses) }
 
 // GenerationQuery selects generations for ListGenerations.
 type GenerationQuery struct {
