@@ -71,6 +71,14 @@ func (s *Store) ReserveCreations(ctx context.Context, subscriberID uuid.UUID, se
 	return intents, translate("reserve creations", err)
 }
 
+// IntentOpen reports whether the intent is still creating: neither resolved with the
+// provider's id nor abandoned.
+func (s *Store) IntentOpen(ctx context.Context, intentID int64) (bool, error) {
+	var open bool
+	err := s.db.QueryRow(ctx, `SELECT status = 'creating' FROM predictions WHERE id = $1`, intentID).Scan(&open)
+	return open, translate("intent", err)
+}
+
 // ResolveIntent completes an intent with the prediction the provider created.
 func (s *Store) ResolveIntent(ctx context.Context, intentID int64, providerID string, status generation.PredictionStatus) error {
 	const q = `UPDATE predictions SET provider_id = $2, status = $3, checked_at = now(), updated_at = now()

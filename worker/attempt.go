@@ -122,7 +122,7 @@ func (w *GenerateWorker) startCreates(ctx context.Context, log *slog.Logger, sub
 	for _, seed := range seeds {
 		tasks.own(seed)
 	}
-	intents, err := w.store.ReserveCreations(ctx, sub.ID, seeds, w.cfg.BatchSize, budget)
+	intents, err := w.reserve(ctx, sub, seeds, budget)
 	for _, seed := range seeds[len(intents):] {
 		tasks.disown(seed)
 	}
@@ -145,11 +145,30 @@ func (w *GenerateWorker) refill(ctx context.Context, log *slog.Logger, sub *gene
 	}
 	seed := newSeed()
 	own(seed)
-	intents, err := w.store.ReserveCreations(ctx, sub.ID, []int64{seed}, w.cfg.BatchSize, budget)
+	intents, err := w.reserve(ctx, sub, []int64{seed}, budget)
 	if err != nil || len(intents) == 0 {
 		return err
 	}
 	return w.create(ctx, log, sub, intents[0], own)
+}
+
+// reserve writes the intents the window has room for, one per seed (the caller took a
+// creation slot per seed), and gives back the slots it did not use, so that a slot
+// taken while another task filled the window is not lost to the fleet's budget.
+func (w *GenerateWorker) reserve(ctx context.Context, sub *generation.Subscriber, seeds []int64, budget int) ([]store.Intent, error) {
+	intents, err := w.store.ReserveCreations(ctx, sub.ID, seeds, w.cfg.BatchSize, budget)
+	if err != nil {
+		return nil, errors.Join(err, w.releaseSlots(ctx, len(seeds)))
+	}
+	return intents, w.releaseSlots(ctx, len(seeds)-len(intents))
+}
+
+// releaseSlots gives back n creation slots.
+func (w *GenerateWorker) releaseSlots(ctx context.Context, n int) error {
+	if w.cfg.PerMinute < 0 {
+		return nil
+	}
+	return w.store.ReleasePredictionSlots(ctx, n)
 }
 
 // appendSucceeded moves the kept photos from the ledger to the subscriber (the capped

@@ -122,7 +122,15 @@ func (w *GenerateWorker) createRecorded(ctx context.Context, sub *generation.Sub
 func (w *GenerateWorker) reconcileOrphans(ctx context.Context, sub *generation.Subscriber, intents []store.Intent, c *tasks) (bool, error) {
 	settled := false
 	for _, in := range intents {
+		// Not owned means no task is creating it now: a task that owned it has ended and
+		// committed what it did. The ledger read may predate that, so look again.
 		if c.owns(in.Seed) {
+			continue
+		}
+		if open, err := w.store.IntentOpen(ctx, in.ID); err != nil || !open {
+			if err != nil {
+				return settled, err
+			}
 			continue
 		}
 		for try := 0; ; try++ {
