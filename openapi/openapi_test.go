@@ -56,7 +56,7 @@ func TestDocumentHasEveryPublicOperation(t *testing.T) {
 					require.NotNil(t, resp.Content.GetOrZero("application/json"), "%s %s %s has no JSON error body", method, path, code)
 				}
 			}
-			if op.Security == nil || len(op.Security) == 0 {
+			if len(op.Security) == 0 {
 				continue
 			}
 			_, has401 := op.Responses.Codes.Get("401")

@@ -86,10 +86,10 @@ func generationTrace(t *testing.T, spans tracetest.SpanStubs, subscriber string)
 
 func attr(s tracetest.SpanStub, key string) string {
 	v := attrValue(s, key)
-	if v.Type() == attribute.INVALID {
+	if v.Type() == attribute.EMPTY {
 		return ""
 	}
-	return strings.TrimSpace(v.Emit())
+	return strings.TrimSpace(v.String())
 }
 
 func attrValue(s tracetest.SpanStub, key string) (v attribute.Value) {
