@@ -87,7 +87,8 @@ func TestPaidCheckoutTo30PhotosUnderParallelRequests(t *testing.T) {
 	stats := s.fake.Stats()
 	require.Equal(t, 30, stats.Created, "exactly 30 predictions paid for")
 	require.LessOrEqual(t, stats.MaxInFlight, 5, "never more than a batch in flight")
-	require.Equal(t, 5, stats.MaxInFlight, "batches run 5 at a time")
+	// Each slot is refilled as soon as its photo is kept, so whether all five were ever
+	// in flight at the same instant depends on the machine's load: not asserted.
 
 	var jobs, ledger, events int
 	var stored int

@@ -63,7 +63,9 @@ func TestOperatorRetryContinuesFromTheLedger(t *testing.T) {
 // generation mid-batch and cancels its predictions in flight at the provider.
 func TestOperatorCancelStopsAGenerationUnderWay(t *testing.T) {
 	t.Parallel()
-	s := newStack(t, fakereplicate.Config{Latency: 2 * time.Second}, nil)
+	// Predictions long enough (6 s) that the command and the cancel job, slow to start on
+	// a loaded machine, surely find all five still running.
+	s := newStack(t, fakereplicate.Config{Latency: 6 * time.Second}, nil)
 	_, c := s.startAPI(t)
 	s.startWorker(t)
 	sub := paySubscribers(t, c, 1)[0]
