@@ -38,6 +38,7 @@ func TestRunUsageAndConfigErrors(t *testing.T) {
 	require.ErrorContains(t, err, `PHOTO_BATCH_SIZE="five"`)
 	require.Equal(t, 1, exitCode(err))
 
+	// Not tuning: a rescue window shorter than the job timeout must be refused.
 	_, _, err = runArgs(t, map[string]string{"JOB_TIMEOUT": "10m", "RESCUE_STUCK_JOBS_AFTER": "5m"}, "worker")
 	require.ErrorContains(t, err, "must exceed the job timeout")
 
