@@ -20,32 +20,46 @@ func (s *Store) AddIntent(ctx context.Context, subscriberID uuid.UUID, seed int6
 	return id, translate("add intent", err)
 }
 
-// ReserveCreations writes, in one statement, the intents of new predictions of the
-// subscriber, one per seed of seeds (in order) as long as its window allows: no more open
-// (being created, in flight or to keep) than batch, no more than the photos still owed
-// (kept photos not yet appended count as made), and no more created in all
-// than budget. It locks the subscriber's row first (in its own transaction when s is not
-// in one), so concurrent reservations cannot overshoot together, and reserves nothing
-// unless the generation is generating. The seed goes in
-// the provider's input, so that a create whose answer is lost can be found (see Intent).
-// It returns the intents written, in the order of seeds.
-func (s *Store) ReserveCreations(ctx context.Context, subscriberID uuid.UUID, seeds []int64, batch, budget int) ([]Intent, error) {
+// CreationLimit is the fleet's limit on prediction creations, shared by every worker
+// through the database (take_provider_slots): PerWindow creations per Window. A negative
+// PerWindow is no limit (NoCreationLimit).
+type CreationLimit struct {
+	PerWindow int
+	Window    time.Duration
+}
+
+// NoCreationLimit reserves without taking slots of the fleet's limit: for the retry of a
+// create the provider refused, whose slot was taken with its first intent.
+var NoCreationLimit = CreationLimit{PerWindow: -1}
+
+// ReserveCreations writes the intents of new predictions of the subscriber, one per seed
+// of seeds (in order) as long as its window allows: no more open (being created, in
+// flight or to keep) than batch, no more than the photos still owed (kept photos not yet
+// appended count as made), no more created in all than budget, and no more than the
+// fleet's limit grants now. It locks the subscriber's row first (in its own transaction
+// when s is not in one), so concurrent reservations cannot overshoot together, and
+// reserves nothing unless the generation is generating. The limit's slots are taken in
+// the same transaction, only for the intents written: a slot is never taken and given
+// back, so no other subscriber ever finds the limit full for slots nobody used. The
+// seed goes in the provider's input, so that a create whose answer is lost can be found
+// (see Intent). It returns the intents written, in the order of seeds, and, when the
+// fleet's limit granted fewer than the window allowed, how long until its next slot.
+func (s *Store) ReserveCreations(ctx context.Context, subscriberID uuid.UUID, seeds []int64, batch, budget int, limit CreationLimit) (intents []Intent, wait time.Duration, err error) {
 	if s.tx == nil {
-		var intents []Intent
-		err := s.WithTx(ctx, func(tx *Store) error {
+		err = s.WithTx(ctx, func(tx *Store) error {
 			var err error
-			intents, err = tx.ReserveCreations(ctx, subscriberID, seeds, batch, budget)
+			intents, wait, err = tx.ReserveCreations(ctx, subscriberID, seeds, batch, budget, limit)
 			return err
 		})
-		return intents, err
+		return intents, wait, err
 	}
 	// The row lock first, in a statement of its own: the counting statement then takes
 	// its snapshot after the lock is held, and sees every reservation committed before.
 	// (In one statement, the snapshot would predate a wait for the lock.)
 	if _, err := s.LockSubscriber(ctx, subscriberID); err != nil {
-		return nil, translate("reserve creations", err)
+		return nil, 0, translate("reserve creations", err)
 	}
-	const q = `WITH sub AS (
+	const room = `WITH sub AS (
 		    SELECT target_photos - jsonb_array_length(photo_urls) AS owed FROM subscribers
 		    WHERE id = $1 AND generation_status = 'generating'
 		), led AS (
@@ -54,21 +68,31 @@ func (s *Store) ReserveCreations(ctx context.Context, subscriberID uuid.UUID, se
 		           count(*) FILTER (WHERE status IN ('creating', 'starting', 'processing', 'finished')) AS open,
 		           count(*) FILTER (WHERE status = 'succeeded' AND appended_at IS NULL) AS unappended
 		    FROM predictions WHERE subscriber_id = $1
-		), grant_ AS (
-		    SELECT greatest(0, least(cardinality($2::bigint[]), $3 - led.open, sub.owed - led.open - led.unappended,
-		                             $4 - led.created - led.intents)) AS k
-		    FROM sub, led
 		)
-		INSERT INTO predictions (subscriber_id, status, seed)
-		SELECT $1, 'creating', s.seed FROM grant_, unnest($2::bigint[]) WITH ORDINALITY AS s(seed, n)
-		WHERE s.n <= grant_.k ORDER BY s.n
-		RETURNING id, seed, created_at`
-	rows, err := s.db.Query(ctx, q, subscriberID, seeds, batch, budget)
-	if err != nil {
-		return nil, translate("reserve creations", err)
+		SELECT coalesce(max(greatest(0, least(cardinality($2::bigint[]), $3 - led.open, sub.owed - led.open - led.unappended,
+		                                      $4 - led.created - led.intents))), 0)
+		FROM sub, led`
+	var k int
+	if err := s.db.QueryRow(ctx, room, subscriberID, seeds, batch, budget).Scan(&k); err != nil {
+		return nil, 0, translate("reserve creations", err)
 	}
-	intents, err := pgx.CollectRows(rows, pgx.RowToStructByPos[Intent])
-	return intents, translate("reserve creations", err)
+	if k > 0 && limit.PerWindow >= 0 {
+		if k, wait, err = s.TakePredictionSlots(ctx, k, limit.PerWindow, limit.Window); err != nil {
+			return nil, 0, err
+		}
+	}
+	if k == 0 {
+		return nil, wait, nil
+	}
+	const q = `INSERT INTO predictions (subscriber_id, status, seed)
+		SELECT $1, 'creating', s.seed FROM unnest($2::bigint[]) WITH ORDINALITY AS s(seed, n) ORDER BY s.n
+		RETURNING id, seed, created_at`
+	rows, err := s.db.Query(ctx, q, subscriberID, seeds[:k])
+	if err != nil {
+		return nil, 0, translate("reserve creations", err)
+	}
+	intents, err = pgx.CollectRows(rows, pgx.RowToStructByPos[Intent])
+	return intents, wait, translate("reserve creations", err)
 }
 
 // IntentOpen reports whether the intent is still creating: neither resolved with the

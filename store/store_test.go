@@ -215,13 +215,13 @@ func TestReserveCreationsNeverOvershootsTheWindow(t *testing.T) {
 		}
 		for i := range 20 {
 			wg.Go(func() {
-				intents, err := s.ReserveCreations(ctx, id, []int64{int64(100 + i)}, 5, 40)
+				intents, _, err := s.ReserveCreations(ctx, id, []int64{int64(100 + i)}, 5, 40, perMinute600)
 				require.NoError(t, err)
 				got.Add(int32(len(intents)))
 			})
 		}
 		time.Sleep(300 * time.Millisecond) // let them start and wait for the row
-		intents, err := tx.ReserveCreations(ctx, id, []int64{1, 2, 3, 4, 5, 6}, 5, 40)
+		intents, _, err := tx.ReserveCreations(ctx, id, []int64{1, 2, 3, 4, 5, 6}, 5, 40, perMinute600)
 		require.Len(t, intents, 5)
 		return err
 	})
@@ -231,4 +231,55 @@ func TestReserveCreationsNeverOvershootsTheWindow(t *testing.T) {
 	l, err := s.LedgerFor(ctx, id)
 	require.NoError(t, err)
 	require.Len(t, l.Intents, 5)
+	require.Equal(t, 5, createSlotsTaken(t, db), "a slot of the fleet's limit for each intent, none for the reservations refused")
+}
+
+// perMinute600 is the fleet's default limit on creations.
+var perMinute600 = store.CreationLimit{PerWindow: 600, Window: time.Minute}
+
+// createSlotsTaken counts the slots of the fleet's creation limit in the window.
+func createSlotsTaken(t *testing.T, db *testdb.DB) int {
+	t.Helper()
+	var n int
+	require.NoError(t, db.Pool.QueryRow(context.Background(), `SELECT count(*) FROM provider_slots WHERE bucket = 'create'`).Scan(&n))
+	return n
+}
+
+// TestReserveCreationsTakesTheFleetsSlotsOnlyForWhatItWrites: the fleet's limit (6 a
+// minute here) is taken in the reserving transaction, one slot per intent written. A
+// reservation the window refuses takes none, so a subscriber whose window is full never
+// makes another wait for a slot nobody uses; one the limit cuts short says how long
+// until the next slot.
+func TestReserveCreationsTakesTheFleetsSlotsOnlyForWhatItWrites(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := testdb.New(t)
+	s := store.New(db.Pool)
+	limit := store.CreationLimit{PerWindow: 6, Window: time.Minute}
+	a, b := newSubscriber(t, s, 30), newSubscriber(t, s, 30)
+	for _, id := range []uuid.UUID{a, b} {
+		_, err := s.StartGeneration(ctx, id)
+		require.NoError(t, err)
+	}
+
+	intents, wait, err := s.ReserveCreations(ctx, a, []int64{1, 2, 3, 4, 5, 6, 7, 8}, 5, 40, limit)
+	require.NoError(t, err)
+	require.Len(t, intents, 5, "the window of 5")
+	require.Zero(t, wait)
+	intents, wait, err = s.ReserveCreations(ctx, a, []int64{9}, 5, 40, limit)
+	require.NoError(t, err)
+	require.Empty(t, intents, "a's window is full")
+	require.Zero(t, wait, "the window refused, not the fleet's limit")
+	require.Equal(t, 5, createSlotsTaken(t, db))
+
+	intents, wait, err = s.ReserveCreations(ctx, b, []int64{11, 12, 13}, 5, 40, limit)
+	require.NoError(t, err)
+	require.Len(t, intents, 1, "the one slot a's refused reservation did not take")
+	require.Greater(t, wait, 59*time.Second, "the next slot frees up a minute after the first")
+	require.Equal(t, 6, createSlotsTaken(t, db))
+
+	intents, _, err = s.ReserveCreations(ctx, b, []int64{14}, 5, 40, store.NoCreationLimit)
+	require.NoError(t, err)
+	require.Len(t, intents, 1, "a refused create's retry takes no new slot")
+	require.Equal(t, 6, createSlotsTaken(t, db))
 }

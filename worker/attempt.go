@@ -110,19 +110,15 @@ func (w *GenerateWorker) attempt(ctx context.Context, log *slog.Logger, job *riv
 	}
 }
 
-// startCreates takes up to want creation slots from the fleet's budget, reserves their
-// intents (as many as the window allows) and starts a create task for each. It returns
-// how many it started and, when the fleet's budget gave none, how long until it will.
+// startCreates reserves up to want intents (as many as the window and the fleet's rate
+// limit allow) and starts a create task for each. It returns how many it started and,
+// when the fleet's limit gave none, how long until it will.
 func (w *GenerateWorker) startCreates(ctx context.Context, log *slog.Logger, sub *generation.Subscriber, budget, want int, tasks *tasks) (int, time.Duration, error) {
-	granted, wait, err := w.takeSlots(ctx, want)
-	if err != nil || granted == 0 {
-		return 0, wait, err
-	}
-	seeds := newSeeds(granted)
+	seeds := newSeeds(want)
 	for _, seed := range seeds {
 		tasks.own(seed)
 	}
-	intents, err := w.reserve(ctx, sub, seeds, budget)
+	intents, wait, err := w.reserve(ctx, sub, seeds, budget)
 	for _, seed := range seeds[len(intents):] {
 		tasks.disown(seed)
 	}
@@ -132,43 +128,27 @@ func (w *GenerateWorker) startCreates(ctx context.Context, log *slog.Logger, sub
 	for _, in := range intents {
 		tasks.startCreate(in.Seed, func(own func(int64)) error { return w.create(ctx, log, sub, in, own) })
 	}
-	return len(intents), 0, nil
+	return len(intents), wait, nil
 }
 
 // refill starts, in the calling task, the one prediction that replaces one just kept,
 // if the window, the budget and the fleet's rate limit allow it now; otherwise the
 // attempt's next turn will.
 func (w *GenerateWorker) refill(ctx context.Context, log *slog.Logger, sub *generation.Subscriber, budget int, own func(int64)) error {
-	granted, _, err := w.takeSlots(ctx, 1)
-	if err != nil || granted == 0 {
-		return err
-	}
 	seed := newSeed()
 	own(seed)
-	intents, err := w.reserve(ctx, sub, []int64{seed}, budget)
+	intents, _, err := w.reserve(ctx, sub, []int64{seed}, budget)
 	if err != nil || len(intents) == 0 {
 		return err
 	}
 	return w.create(ctx, log, sub, intents[0], own)
 }
 
-// reserve writes the intents the window has room for, one per seed (the caller took a
-// creation slot per seed), and gives back the slots it did not use, so that a slot
-// taken while another task filled the window is not lost to the fleet's budget.
-func (w *GenerateWorker) reserve(ctx context.Context, sub *generation.Subscriber, seeds []int64, budget int) ([]store.Intent, error) {
-	intents, err := w.store.ReserveCreations(ctx, sub.ID, seeds, w.cfg.BatchSize, budget)
-	if err != nil {
-		return nil, errors.Join(err, w.releaseSlots(ctx, len(seeds)))
-	}
-	return intents, w.releaseSlots(ctx, len(seeds)-len(intents))
-}
-
-// releaseSlots gives back n creation slots.
-func (w *GenerateWorker) releaseSlots(ctx context.Context, n int) error {
-	if w.cfg.PerMinute < 0 {
-		return nil
-	}
-	return w.store.ReleasePredictionSlots(ctx, n)
+// reserve writes the intents the window and the fleet's creation limit have room for,
+// one per seed, taking a slot of the limit for each in the same transaction.
+func (w *GenerateWorker) reserve(ctx context.Context, sub *generation.Subscriber, seeds []int64, budget int) ([]store.Intent, time.Duration, error) {
+	limit := store.CreationLimit{PerWindow: w.cfg.PerMinute, Window: time.Minute}
+	return w.store.ReserveCreations(ctx, sub.ID, seeds, w.cfg.BatchSize, budget, limit)
 }
 
 // appendSucceeded moves the kept photos from the ledger to the subscriber (the capped
@@ -250,3 +230,4 @@ func (w *GenerateWorker) generationEnded(ctx context.Context, log *slog.Logger, 
 		w.obs.GenerationCompleted(time.Since(*sub.PaidAt))
 	}
 }
+

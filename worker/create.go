@@ -55,7 +55,7 @@ func (w *GenerateWorker) create(ctx context.Context, log *slog.Logger, sub *gene
 		// attempt to reconcile): the retry reserves its own, if the window still has room.
 		seed := newSeed()
 		own(seed)
-		intents, err := w.store.ReserveCreations(ctx, sub.ID, []int64{seed}, w.cfg.BatchSize, w.cfg.budget(sub.TargetPhotos))
+		intents, _, err := w.store.ReserveCreations(ctx, sub.ID, []int64{seed}, w.cfg.BatchSize, w.cfg.budget(sub.TargetPhotos), store.NoCreationLimit)
 		if err != nil || len(intents) == 0 {
 			return err
 		}

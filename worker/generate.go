@@ -143,15 +143,6 @@ type snoozeError struct{ wait time.Duration }
 
 func (e *snoozeError) Error() string { return fmt.Sprintf("rate limited for %s", e.wait) }
 
-// takeSlots takes up to n creation slots from the fleet-wide limit. It returns how many
-// it got and, when fewer than n, how long until the next frees up.
-func (w *GenerateWorker) takeSlots(ctx context.Context, n int) (int, time.Duration, error) {
-	if w.cfg.PerMinute < 0 || n == 0 {
-		return n, 0, nil
-	}
-	return w.store.TakePredictionSlots(ctx, n, w.cfg.PerMinute, time.Minute)
-}
-
 // takeReadSlots takes up to n provider reads (GET and list calls) from the fleet-wide
 // budget. It returns how many it got and, when fewer than n, how long until the next.
 func (w *GenerateWorker) takeReadSlots(ctx context.Context, n int) (int, time.Duration, error) {
