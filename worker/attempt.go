@@ -99,6 +99,15 @@ func (w *GenerateWorker) attempt(ctx context.Context, log *slog.Logger, job *riv
 			}
 			continue
 		}
+		if w.cfg.Webhooks && ledger.Open() > 0 && time.Now().Before(stopCreating) {
+			news, err := w.linger(ctx, sub.ID)
+			if err != nil {
+				return err
+			}
+			if news {
+				continue
+			}
+		}
 		sleep, err := w.finish(ctx, job, sub, budget, stopCreating)
 		if err != nil || sleep > 0 {
 			if err == nil {
@@ -231,3 +240,34 @@ func (w *GenerateWorker) generationEnded(ctx context.Context, log *slog.Logger, 
 	}
 }
 
+// lingerFor is how long an attempt with predictions in flight waits for a webhook before
+// it goes to sleep. Predictions created together finish together: the first webhook
+// wakes the job, and its siblings' webhooks follow within milliseconds. One that comes
+// while the attempt runs is seen here at once; one that comes just after the attempt has
+// ended must wait until River has put the job to sleep, which its completer writes every
+// 250 ms, before it can wake it (generation.Wake, WakeAsleep). Lingering about as long
+// saves that wait for the webhooks that follow each other, and holds the worker slot
+// for no more than that once Replicate is slower.
+const lingerFor = 300 * time.Millisecond
+
+// lingerPoll is how often a lingering attempt looks for news.
+const lingerPoll = 10 * time.Millisecond
+
+// linger waits up to lingerFor for news of the subscriber's predictions (a webhook's
+// wake-up, generation.Wake), and reports whether some came; it takes the news, so that
+// the job is not woken again for it after this attempt.
+func (w *GenerateWorker) linger(ctx context.Context, id uuid.UUID) (bool, error) {
+	tick := time.NewTicker(lingerPoll)
+	defer tick.Stop()
+	for end := time.Now().Add(lingerFor); time.Now().Before(end); {
+		select {
+		case <-ctx.Done():
+			return false, ctx.Err()
+		case <-tick.C:
+		}
+		if news, err := w.store.TakeWake(ctx, id); err != nil || news {
+			return news, err
+		}
+	}
+	return false, nil
+}
