@@ -71,7 +71,7 @@ func TestFleetOfThreeWorkers(t *testing.T) {
 
 func waitReady(t *testing.T, base string) {
 	t.Helper()
-	c := &demo.Client{BaseURL: base}
+	c := &demo.Client{BaseURL: base, HTTP: &http.Client{Transport: checked(t, nil)}}
 	require.Eventually(t, func() bool {
 		resp, err := c.Do(context.Background(), http.MethodGet, "/readyz", nil, nil)
 		return err == nil && resp.Status == http.StatusOK
@@ -99,7 +99,7 @@ func TestAdminNeedsTheOperatorToken(t *testing.T) {
 	require.Contains(t, strings.ToLower(string(resp.Body)), "<html")
 	req, _ := http.NewRequest(http.MethodGet, c.BaseURL+"/admin/river/api/jobs?state=available", nil)
 	req.SetBasicAuth("ops", "op-secret-token")
-	api, err := http.DefaultClient.Do(req)
+	api, err := c.HTTP.Do(req)
 	require.NoError(t, err)
 	api.Body.Close()
 	require.Equal(t, http.StatusOK, api.StatusCode, "River UI's API answers behind basic auth")
