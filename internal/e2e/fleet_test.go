@@ -71,7 +71,9 @@ func TestFleetOfThreeWorkers(t *testing.T) {
 
 func waitReady(t *testing.T, base string) {
 	t.Helper()
-	c := &demo.Client{BaseURL: base, HTTP: &http.Client{Transport: checked(t, nil)}}
+	// A worker's health listener, not the api: the OpenAPI document does not describe it
+	// (its answers carry no X-Request-Id), so this client is not checked against it.
+	c := &demo.Client{BaseURL: base}
 	require.Eventually(t, func() bool {
 		resp, err := c.Do(context.Background(), http.MethodGet, "/readyz", nil, nil)
 		return err == nil && resp.Status == http.StatusOK
