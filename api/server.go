@@ -35,6 +35,7 @@ type Config struct {
 	JWTMaxLifetime   time.Duration // longest a usage JWT may be valid; default 24h
 	RateLimits       RateLimits    // per client address; nil: DefaultRateLimits
 	TrustedProxies   []string      // addresses or CIDRs whose X-Forwarded-For is believed; none by default
+	CORSOrigins      []string      // origins whose scripts may call /api/ (CORS); none by default: no CORS headers
 }
 
 // WithDefaults returns c with zero fields set to their defaults.
@@ -72,6 +73,11 @@ func (c Config) Validate() error {
 	for _, p := range c.TrustedProxies {
 		if _, _, err := net.ParseCIDR(p); err != nil && net.ParseIP(p) == nil {
 			errs = append(errs, fmt.Errorf("TRUSTED_PROXIES: %q is neither an address nor a CIDR", p))
+		}
+	}
+	for _, o := range c.CORSOrigins {
+		if err := validateOrigin(o); err != nil {
+			errs = append(errs, err)
 		}
 	}
 	return errors.Join(errs...)
@@ -130,6 +136,9 @@ func (s *Server) Handler() *gin.Engine {
 		r.Use(s.metrics.GinMiddleware())
 	}
 	r.Use(noSniff, limitBody(MaxBodyBytes))
+	if len(s.cfg.CORSOrigins) > 0 {
+		r.Use(corsMiddleware(s.cfg.CORSOrigins))
+	}
 	r.NoRoute(func(c *gin.Context) { renderError(c, errNotFound("no such endpoint")) })
 	r.NoMethod(func(c *gin.Context) {
 		renderError(c, &Error{Status: http.StatusMethodNotAllowed, Code: "method_not_allowed", Message: "method not allowed"})
@@ -150,6 +159,7 @@ func (s *Server) Handler() *gin.Engine {
 		r.GET("/photos/*name", gin.WrapH(s.photos))
 		r.HEAD("/photos/*name", gin.WrapH(s.photos))
 	}
+	mountPage(r)
 	if s.cfg.JWTSecret != "" {
 		usage := r.Group("/api/usage", requireJWT(s.cfg))
 		usage.GET("", s.handleUsage)

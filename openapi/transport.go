@@ -26,12 +26,13 @@ type TB interface {
 // Requests elsewhere (the page, /photos/, /metrics, /admin/) pass unchecked. Event-stream
 // bodies are passed on unread; check their events with ValidateEvent. The request body is
 // buffered in memory. The transport is safe for concurrent use; errors from next are returned
-// unchanged.
+// unchanged. Its CloseIdleConnections closes next's, so that http.Client.CloseIdleConnections
+// still works through it.
 func (v *Validator) Transport(next http.RoundTripper, t TB) http.RoundTripper {
 	if next == nil {
 		next = http.DefaultTransport
 	}
-	return roundTripper(func(r *http.Request) (*http.Response, error) {
+	return &transport{next: next, rt: func(r *http.Request) (*http.Response, error) {
 		if !v.Describes(r) {
 			return next.RoundTrip(r)
 		}
@@ -48,7 +49,7 @@ func (v *Validator) Transport(next http.RoundTripper, t TB) http.RoundTripper {
 		rewind(check)
 		v.check(t, check, resp)
 		return resp, nil
-	})
+	}}
 }
 
 func (v *Validator) check(t TB, r *http.Request, resp *http.Response) {
@@ -94,6 +95,17 @@ func (v *Validator) documented(r *http.Request) bool {
 	return false
 }
 
-type roundTripper func(*http.Request) (*http.Response, error)
+// transport is what Transport returns: rt, and next's idle connections to close.
+type transport struct {
+	next http.RoundTripper
+	rt   func(*http.Request) (*http.Response, error)
+}
 
-func (f roundTripper) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+func (t *transport) RoundTrip(r *http.Request) (*http.Response, error) { return t.rt(r) }
+
+// CloseIdleConnections closes the idle connections of the transport wrapped, when it has any.
+func (t *transport) CloseIdleConnections() {
+	if c, ok := t.next.(interface{ CloseIdleConnections() }); ok {
+		c.CloseIdleConnections()
+	}
+}

@@ -149,6 +149,11 @@ func loadConfig(getenv func(string) string, u uses) (config, error) {
 			c.API.TrustedProxies = append(c.API.TrustedProxies, p)
 		}
 	}
+	for _, o := range strings.Split(getenv("CORS_ALLOWED_ORIGINS"), ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			c.API.CORSOrigins = append(c.API.CORSOrigins, o)
+		}
+	}
 	if err := c.LogLevel.UnmarshalText([]byte(getenv("LOG_LEVEL"))); err != nil && getenv("LOG_LEVEL") != "" {
 		r.fail(fmt.Errorf("LOG_LEVEL=%q: want debug, info, warn or error", getenv("LOG_LEVEL")))
 	}

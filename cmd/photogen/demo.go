@@ -53,6 +53,9 @@ func runDemo(ctx context.Context, url, secret, prompt string, timeout time.Durat
 		return err
 	}
 	fmt.Fprintf(stdout, "created subscriber %s (%s)\n", sub.SubscriberID, email)
+	// The token goes in the page's fragment, which the browser never sends to the server.
+	fmt.Fprintf(stdout, "watch it in a browser:  %s/#token=%s\n", c.BaseURL, sub.AccessToken)
+	fmt.Fprintf(stdout, "or ask for the status:  curl -sS -H 'Authorization: Bearer %s' %s/api/blueprint/status\n", sub.AccessToken, c.BaseURL)
 	resp, err := c.SendWebhook(ctx, secret, demo.CheckoutCompleted("evt_demo_"+randomHex(8), sub.SubscriberID, email), time.Now())
 	if err != nil {
 		return err

@@ -143,3 +143,25 @@ func TestAbuseLimitSettings(t *testing.T) {
 	require.ErrorContains(t, err, "RATE_LIMITS")
 	require.ErrorContains(t, err, "TRUSTED_PROXIES")
 }
+
+// TestCORSSettings: no origin by default; a list is read with its spaces trimmed; every bad
+// origin is reported at once, with the other settings' errors.
+func TestCORSSettings(t *testing.T) {
+	t.Parallel()
+	c, err := loadConfig(getenv(nil), usesDatabase)
+	require.NoError(t, err)
+	require.Empty(t, c.API.CORSOrigins)
+	ok := map[string]string{"STRIPE_WEBHOOK_SECRET": "whsec_x", "PHOTO_NAME_SECRET": "0123456789abcdef",
+		"CORS_ALLOWED_ORIGINS": "https://app.example.com, http://localhost:5173"}
+	c, err = loadConfig(getenv(ok), usesDatabase|usesAPI)
+	require.NoError(t, err)
+	require.Equal(t, []string{"https://app.example.com", "http://localhost:5173"}, c.API.CORSOrigins)
+	bad := map[string]string{"STRIPE_WEBHOOK_SECRET": "whsec_x", "PHOTO_NAME_SECRET": "0123456789abcdef",
+		"CORS_ALLOWED_ORIGINS": "https://app.example.com/, *, ftp://x.example.com,https://ok.example.com", "TRUSTED_PROXIES": "the lb"}
+	_, err = loadConfig(getenv(bad), usesDatabase|usesAPI)
+	require.ErrorContains(t, err, `"https://app.example.com/"`)
+	require.ErrorContains(t, err, `"*"`)
+	require.ErrorContains(t, err, `"ftp://x.example.com"`)
+	require.NotContains(t, err.Error(), "ok.example.com")
+	require.ErrorContains(t, err, "TRUSTED_PROXIES")
+}

@@ -25,7 +25,7 @@ func TestAbuseLimitOfTheBinary(t *testing.T) {
 	from := func(ip string) *demo.Client {
 		d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}}
 		return &demo.Client{BaseURL: c.BaseURL, HTTP: &http.Client{Timeout: 30 * time.Second,
-			Transport: &http.Transport{DialContext: d.DialContext}}}
+			Transport: checked(t, &http.Transport{DialContext: d.DialContext})}}
 	}
 	a, b := from("127.0.0.2"), from("127.0.0.3")
 	ctx := context.Background()

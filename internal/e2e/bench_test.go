@@ -27,7 +27,7 @@ func BenchmarkWebhookThroughput(b *testing.B) {
 	subs := make([]subscriber, 200)
 	for i := range subs {
 		subs[i].email = fmt.Sprintf("wh-%d@example.com", i)
-		own := fromOwnAddress(c)
+		own := fromOwnAddress(b, c)
 		sub, err := own.CreateSubscriber(ctx, subs[i].email, "p")
 		own.HTTP.CloseIdleConnections()
 		if err != nil {

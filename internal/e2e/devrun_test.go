@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"log/slog"
 	"net/http"
 	"os"
@@ -46,11 +47,12 @@ func TestMakeRunShowsTheOperatorSide(t *testing.T) {
 		return m
 	}
 	ctx := context.Background()
+	client := &http.Client{Transport: checked(t, nil)}
 	get := func(url string, set func(*http.Request)) *http.Response {
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 		require.NoError(t, err)
 		set(req)
-		resp, err := http.DefaultClient.Do(req)
+		resp, err := client.Do(req)
 		require.NoError(t, err)
 		resp.Body.Close()
 		return resp
@@ -74,7 +76,20 @@ func TestMakeRunShowsTheOperatorSide(t *testing.T) {
 	token := strings.TrimSpace(shell(find(`\n +(AUTH_JWT_SECRET=\S+ bin/photogen dev-token \S+)\n`)[1]))
 	require.Equal(t, http.StatusOK, get(usage, func(r *http.Request) { r.Header.Set("Authorization", "Bearer "+token) }).StatusCode)
 
-	require.Contains(t, shell(find(`\n +(bin/photogen demo --url \S+ --webhook-secret \S+)\n`)[1]), "30 photos in")
+	demoOut := shell(find(`\n +(bin/photogen demo --url \S+ --webhook-secret \S+)\n`)[1])
+	require.Contains(t, demoOut, "30 photos in")
+	// The demo prints the page with the token in its fragment, and a status command to paste.
+	page := regexp.MustCompile(`watch it in a browser: +(http://\S+)/#token=([A-Za-z0-9_-]{43})\n`).FindStringSubmatch(demoOut)
+	require.NotNil(t, page, "no page URL in the demo's output:\n%s", demoOut)
+	pageResp := get(page[1]+"/", func(*http.Request) {})
+	require.Equal(t, http.StatusOK, pageResp.StatusCode)
+	require.Equal(t, "text/html; charset=utf-8", pageResp.Header.Get("Content-Type"))
+	curl := regexp.MustCompile(`or ask for the status: +(curl .+)\n`).FindStringSubmatch(demoOut)
+	require.NotNil(t, curl, "no status command in the demo's output:\n%s", demoOut)
+	require.Contains(t, curl[1], "Bearer "+page[2])
+	var st struct{ State string }
+	require.NoError(t, json.Unmarshal([]byte(shell(curl[1])), &st))
+	require.Equal(t, "completed", st.State)
 	// River's producer logs its job counts on a 5 s tick when they changed: wait for one.
 	time.Sleep(6 * time.Second)
 	logs := p.Output()

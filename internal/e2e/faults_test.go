@@ -25,7 +25,7 @@ func paySubscribers(t *testing.T, c *demo.Client, n int) []demo.Subscriber {
 	subs := make([]demo.Subscriber, n)
 	for i := range subs {
 		email := fmt.Sprintf("s%d-%d@example.com", i, time.Now().UnixNano())
-		own := fromOwnAddress(c)
+		own := fromOwnAddress(t, c)
 		sub, err := own.CreateSubscriber(ctx, email, "a portrait")
 		own.HTTP.CloseIdleConnections()
 		require.NoError(t, err)

@@ -22,6 +22,7 @@ import (
 	"photogen/internal/demo"
 	"photogen/internal/fakereplicate"
 	"photogen/internal/testdb"
+	"photogen/openapi"
 )
 
 const webhookSecret = "whsec_e2e_test_secret"
@@ -153,6 +154,8 @@ type stack struct {
 func newStack(t testing.TB, fc fakereplicate.Config, extra map[string]string) *stack {
 	t.Helper()
 	db := testdb.New(t)
+	// Replicate's webhooks to the api are checked too: each delivery and the api's answer.
+	fc.WebhookTransport = checker(t)
 	fake := fakereplicate.New(fc)
 	ts := httptest.NewServer(fake)
 	stop := sync.OnceFunc(func() { ts.Close(); fake.Close() })
@@ -184,7 +187,7 @@ func (s *stack) startAPI(t testing.TB) (*proc, *demo.Client) {
 	t.Helper()
 	addr := s.env["HTTP_ADDR"]
 	p := start(t, "api", s.env)
-	c := &demo.Client{BaseURL: "http://" + addr, HTTP: &http.Client{Timeout: 30 * time.Second}}
+	c := &demo.Client{BaseURL: "http://" + addr, HTTP: &http.Client{Timeout: 30 * time.Second, Transport: checked(t, nil)}}
 	require.Eventually(t, func() bool {
 		resp, err := c.Do(context.Background(), http.MethodGet, "/readyz", nil, nil)
 		return err == nil && resp.Status == http.StatusOK
@@ -241,11 +244,68 @@ var lastAddress atomic.Uint32
 // fromOwnAddress returns a client of c's api whose connections come from a loopback
 // address of its own (127.1.0.1, 127.1.0.2, ...): a person signing up, as each of the
 // tests' subscribers is, has an address of their own, and the api limits sign-ups per
-// address (ten at once, then ten a minute).
-func fromOwnAddress(c *demo.Client) *demo.Client {
+// address (ten at once, then ten a minute). Its exchanges are checked as startAPI's are.
+func fromOwnAddress(t testing.TB, c *demo.Client) *demo.Client {
 	n := lastAddress.Add(1)
 	ip := net.IPv4(127, 1+byte(n>>16), byte(n>>8), byte(n))
 	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: ip}}
 	return &demo.Client{BaseURL: c.BaseURL, HTTP: &http.Client{Timeout: 30 * time.Second,
-		Transport: &http.Transport{DialContext: d.DialContext}}}
+		Transport: checked(t, &http.Transport{DialContext: d.DialContext})}}
+}
+
+// document is the api's OpenAPI document (openapi/openapi.yaml, embedded: a constant), built
+// once for the test binary.
+var document = sync.OnceValues(openapi.NewValidator)
+
+// checked returns next (http.DefaultTransport when nil) wrapped in openapi's validating
+// Transport: every request the test sends to the part of the URL space the document
+// describes, and every answer, is checked against the document, and each mismatch fails t
+// when it ends (see checker). Every client of the api in these tests goes through it.
+func checked(t testing.TB, next http.RoundTripper) http.RoundTripper {
+	t.Helper()
+	return checker(t)(next)
+}
+
+// checker returns what checked wraps with, for a transport built elsewhere (the fake
+// Replicate's webhook client). The mismatches are collected, not reported as they happen:
+// an exchange may end after the test's last line (a webhook in flight), when t.Errorf would
+// panic; a cleanup fails t on every one recorded, once the processes have stopped.
+//
+// A benchmark's transport is left as it is: checking on the client would add the
+// validator's time to every latency the benchmark measures. The tests send the same
+// requests through the check.
+func checker(t testing.TB) func(http.RoundTripper) http.RoundTripper {
+	t.Helper()
+	if _, bench := t.(*testing.B); bench {
+		return func(next http.RoundTripper) http.RoundTripper { return next }
+	}
+	v, err := document()
+	require.NoError(t, err, "the OpenAPI document does not build")
+	rec := &violations{}
+	t.Cleanup(func() {
+		for _, e := range rec.list() {
+			t.Errorf("%s", e)
+		}
+	})
+	return func(next http.RoundTripper) http.RoundTripper { return v.Transport(next, rec) }
+}
+
+// violations keeps what openapi's Transport reports; it is safe for concurrent use.
+type violations struct {
+	mu   sync.Mutex
+	errs []string
+}
+
+func (v *violations) Helper() {}
+
+func (v *violations) Errorf(format string, args ...any) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.errs = append(v.errs, fmt.Sprintf(format, args...))
+}
+
+func (v *violations) list() []string {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return append([]string(nil), v.errs...)
 }

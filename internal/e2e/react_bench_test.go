@@ -31,7 +31,7 @@ var pollFast = map[string]string{"RATE_LIMITS": "status=off"}
 func payAndWait(b *testing.B, c *demo.Client, timeout time.Duration) time.Duration {
 	b.Helper()
 	ctx := context.Background()
-	c = fromOwnAddress(c)
+	c = fromOwnAddress(b, c)
 	defer c.HTTP.CloseIdleConnections()
 	email := fmt.Sprintf("bench-%d@example.com", time.Now().UnixNano())
 	sub, err := c.CreateSubscriber(ctx, email, "a bench")

@@ -35,7 +35,7 @@ func usageStack(t *testing.T) (*stack, *demo.Client) {
 	_, c := s.startAPI(t)
 	// All requests are sent at once; the client opens at most 128 connections, as a
 	// fleet of front-end servers would, instead of 800 sockets racing the accept queue.
-	c.HTTP = &http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 128, MaxConnsPerHost: 128}}
+	c.HTTP = &http.Client{Timeout: 60 * time.Second, Transport: checked(t, &http.Transport{MaxIdleConnsPerHost: 128, MaxConnsPerHost: 128})}
 	return s, c
 }
 

@@ -5,6 +5,7 @@ package fakereplicate
 import (
 	"encoding/base64"
 	"fmt"
+	"net/http"
 	"strings"
 	"time"
 )
@@ -74,6 +75,9 @@ type Config struct {
 	WebhookDuplicateRate float64       // share of completed events delivered twice, with the same webhook-id
 	WebhookAttempts      int           // attempts at a completed event before giving up; default DefaultWebhookAttempts
 	WebhookBackoff       time.Duration // wait before the first retry, doubled for each next; default DefaultWebhookBackoff
+	// WebhookTransport, when set, wraps the transport webhooks are sent through (the
+	// end-to-end tests check each delivery and its answer against the api's OpenAPI document).
+	WebhookTransport func(http.RoundTripper) http.RoundTripper
 }
 
 // withDefaults returns c with its empty fields filled in.

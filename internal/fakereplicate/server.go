@@ -55,7 +55,7 @@ func New(cfg Config) *Server {
 	s := &Server{
 		cfg:         cfg,
 		webhookKey:  key,
-		hooks:       newWebhookClient(),
+		hooks:       newWebhookClient(cfg.WebhookTransport),
 		hookSlots:   make(chan struct{}, maxDeliveries),
 		stopCtx:     ctx,
 		cancelStop:  cancel,

@@ -31,14 +31,18 @@ const (
 
 // newWebhookClient returns the client that sends webhooks: its own connections (no
 // proxy: receivers are test servers), a timeout per attempt, and no redirect followed
-// (a 3xx fails the attempt).
-func newWebhookClient() *http.Client {
+// (a 3xx fails the attempt). wrap, when not nil, wraps its transport.
+func newWebhookClient(wrap func(http.RoundTripper) http.RoundTripper) *http.Client {
+	var rt http.RoundTripper = &http.Transport{
+		DialContext:         (&net.Dialer{Timeout: 5 * time.Second}).DialContext,
+		MaxIdleConnsPerHost: maxDeliveries,
+		IdleConnTimeout:     30 * time.Second,
+	}
+	if wrap != nil {
+		rt = wrap(rt)
+	}
 	return &http.Client{
-		Transport: &http.Transport{
-			DialContext:         (&net.Dialer{Timeout: 5 * time.Second}).DialContext,
-			MaxIdleConnsPerHost: maxDeliveries,
-			IdleConnTimeout:     30 * time.Second,
-		},
+		Transport:     rt,
 		Timeout:       webhookTimeout,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
