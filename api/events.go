@@ -7,6 +7,7 @@ package api
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"time"
@@ -69,15 +70,27 @@ func (s *Server) handleEvents(c *gin.Context) {
 	}
 	heartbeat := time.NewTicker(s.cfg.EventsHeartbeat)
 	defer heartbeat.Stop()
+	var retry <-chan time.Time
 	for {
 		done, err := s.sendNews(ctx, st, sub.ID)
-		if err != nil || done {
-			if err != nil && ctx.Err() == nil {
-				loggerFrom(c).WarnContext(ctx, "event stream ended", "err", err)
-			}
+		switch {
+		case ctx.Err() != nil:
 			return
+		case errors.Is(err, errWrite):
+			return // the client is gone
+		case err != nil:
+			// The database is away (a restart, a failover): keep the stream, read again
+			// at the next wake (the listener wakes every stream when it reconnects) or
+			// in a second.
+			loggerFrom(c).WarnContext(ctx, "event stream: read the subscriber", "err", err)
+			retry = time.After(time.Second)
+		case done:
+			return
+		default:
+			retry = nil
 		}
 		select {
+		case <-retry:
 		case <-bell.Wake():
 		case <-heartbeat.C:
 			st.comment("ping")
@@ -103,8 +116,14 @@ func (s *Server) sendNews(ctx context.Context, st *eventStream, id uuid.UUID) (b
 	if err := st.news(sub); err != nil {
 		return false, err
 	}
-	return final(sub.Status), st.flush()
+	if err := st.flush(); err != nil {
+		return false, fmt.Errorf("%w: %w", errWrite, err)
+	}
+	return final(sub.Status), nil
 }
+
+// errWrite wraps a failed write to the client: the stream is over.
+var errWrite = errors.New("write the event stream")
 
 // final reports whether a stream ends after sending state st.
 func final(st generation.Status) bool {
