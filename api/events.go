@@ -26,7 +26,10 @@ const writeSlack = 10 * time.Second
 // ServeEvents makes the api serve GET /api/blueprint/events, woken by hub (which a
 // live.Listener feeds). Call it before Handler; without it the endpoint answers 404 and the
 // page polls the status instead.
-func (s *Server) ServeEvents(hub *live.Hub) { s.events = hub }
+func (s *Server) ServeEvents(hub *live.Hub) {
+	s.events = hub
+	s.reads = &sharedReads{store: s.store, m: make(map[uuid.UUID]*readFlight)}
+}
 
 // EventStreams returns how many event streams are open (the photogen_event_streams gauge).
 func (s *Server) EventStreams() int { return int(s.streams.Load()) }
@@ -71,8 +74,9 @@ func (s *Server) handleEvents(c *gin.Context) {
 	heartbeat := time.NewTicker(s.cfg.EventsHeartbeat)
 	defer heartbeat.Stop()
 	var retry <-chan time.Time
+	since := bell.RungAt() // the time of Subscribe, then of each ring
 	for {
-		done, err := s.sendNews(ctx, st, sub.ID)
+		done, err := s.sendNews(ctx, st, sub.ID, since)
 		switch {
 		case ctx.Err() != nil:
 			return
@@ -89,18 +93,34 @@ func (s *Server) handleEvents(c *gin.Context) {
 		default:
 			retry = nil
 		}
+		if !s.waitForNews(ctx, st, bell, heartbeat.C, retry, &since) {
+			return
+		}
+	}
+}
+
+// waitForNews sends a heartbeat every tick until the subscriber may have changed (a wake,
+// or the retry after a failed read), and sets *since to when a read must begin to see
+// that change. It reports false when the stream must end: the server shuts down, the
+// client left, or a write failed.
+func (s *Server) waitForNews(ctx context.Context, st *eventStream, bell *live.Subscription, tick, retry <-chan time.Time, since *time.Time) bool {
+	for {
 		select {
 		case <-retry:
+			*since = time.Now()
+			return true
 		case <-bell.Wake():
-		case <-heartbeat.C:
+			*since = bell.RungAt()
+			return true
+		case <-tick:
 			st.comment("ping")
 			if err := st.flush(); err != nil {
-				return
+				return false
 			}
 		case <-bell.Done(): // shutting down: the page reconnects to another replica
-			return
+			return false
 		case <-ctx.Done():
-			return
+			return false
 		}
 	}
 }
@@ -108,8 +128,8 @@ func (s *Server) handleEvents(c *gin.Context) {
 // sendNews reads the subscriber and sends what the stream has not sent: the photos after
 // the last one sent, then the state when it changed. It reports whether the state sent is
 // final.
-func (s *Server) sendNews(ctx context.Context, st *eventStream, id uuid.UUID) (bool, error) {
-	sub, err := s.store.SubscriberByID(ctx, id)
+func (s *Server) sendNews(ctx context.Context, st *eventStream, id uuid.UUID, after time.Time) (bool, error) {
+	sub, err := s.reads.read(ctx, id, after)
 	if err != nil {
 		return false, err
 	}

@@ -111,6 +111,7 @@ type Server struct {
 	tracing    gin.HandlerFunc // a server span per request, when Trace was called
 
 	events  *live.Hub    // GET /api/blueprint/events, when set (ServeEvents)
+	reads   *sharedReads // the streams' reads, one per subscriber at a time
 	streams atomic.Int64 // event streams open
 }
 

@@ -7,6 +7,8 @@ package live
 
 import (
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/google/uuid"
 )
@@ -17,19 +19,21 @@ type Hub struct {
 	subs   map[uuid.UUID]map[*Subscription]struct{}
 	closed bool
 	done   chan struct{}
+	epoch  time.Time // with its monotonic reading: RungAt compares monotonic times
 }
 
 // NewHub returns an empty, open Hub.
 func NewHub() *Hub {
-	return &Hub{subs: make(map[uuid.UUID]map[*Subscription]struct{}), done: make(chan struct{})}
+	return &Hub{subs: make(map[uuid.UUID]map[*Subscription]struct{}), done: make(chan struct{}), epoch: time.Now()}
 }
 
 // Subscription is one stream's place in the Hub: Wake receives when the subscriber may
 // have changed, Done is closed when the Hub closes (the server shuts down).
 type Subscription struct {
-	hub  *Hub
-	id   uuid.UUID
-	wake chan struct{}
+	hub    *Hub
+	id     uuid.UUID
+	wake   chan struct{}
+	rungAt atomic.Int64 // the last ring's time, in ns since the Hub's epoch
 }
 
 // Subscribe registers a stream of subscriber id. Subscribe before the stream's first read
@@ -37,6 +41,7 @@ type Subscription struct {
 // Cancel when the stream ends. On a closed Hub the subscription's Done is closed already.
 func (h *Hub) Subscribe(id uuid.UUID) *Subscription {
 	s := &Subscription{hub: h, id: id, wake: make(chan struct{}, 1)}
+	s.rungAt.Store(int64(time.Since(h.epoch)))
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.closed {
@@ -70,7 +75,13 @@ func (s *Subscription) Cancel() {
 	}
 }
 
-func (s *Subscription) ring() {
+// RungAt returns when the Hub last rang this subscription (after its notice arrived, so
+// after the change's commit): a read of the subscriber that began at or after it sees the
+// change. Before any ring it is the time of Subscribe.
+func (s *Subscription) RungAt() time.Time { return s.hub.epoch.Add(time.Duration(s.rungAt.Load())) }
+
+func (s *Subscription) ring(now time.Time) {
+	s.rungAt.Store(int64(now.Sub(s.hub.epoch)))
 	select {
 	case s.wake <- struct{}{}:
 	default: // a wake is pending already: the stream will read everything there is
@@ -81,8 +92,9 @@ func (s *Subscription) ring() {
 func (h *Hub) Notify(id uuid.UUID) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	now := time.Now()
 	for s := range h.subs[id] {
-		s.ring()
+		s.ring(now)
 	}
 }
 
@@ -91,9 +103,10 @@ func (h *Hub) Notify(id uuid.UUID) {
 func (h *Hub) NotifyAll() {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	now := time.Now()
 	for _, set := range h.subs {
 		for s := range set {
-			s.ring()
+			s.ring(now)
 		}
 	}
 }

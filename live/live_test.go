@@ -32,10 +32,12 @@ func TestHubWakesOnlyTheSubscribersStreamsAndCoalesces(t *testing.T) {
 	a, b := uuid.New(), uuid.New()
 	sa1, sa2, sb := h.Subscribe(a), h.Subscribe(a), h.Subscribe(b)
 	require.Equal(t, 3, h.Len())
+	subscribed := sa1.RungAt()
 	for range 5 {
 		h.Notify(a)
 	}
 	require.True(t, woken(sa1, time.Second))
+	require.True(t, sa1.RungAt().After(subscribed), "a read must begin after the ring to see its change")
 	require.False(t, woken(sa1, 50*time.Millisecond), "five notices, one wake")
 	require.True(t, woken(sa2, time.Second))
 	require.False(t, woken(sb, 50*time.Millisecond))
