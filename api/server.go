@@ -17,6 +17,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"photogen/generation"
+	"photogen/live"
 	"photogen/store"
 	"photogen/usage"
 )
@@ -36,6 +37,8 @@ type Config struct {
 	RateLimits       RateLimits    // per client address; nil: DefaultRateLimits
 	TrustedProxies   []string      // addresses or CIDRs whose X-Forwarded-For is believed; none by default
 	CORSOrigins      []string      // origins whose scripts may call /api/ (CORS); none by default: no CORS headers
+	EventsMaxStreams int           // event streams open at once in this process; default 1000
+	EventsHeartbeat  time.Duration // between an event stream's `: ping` comments; default 15s
 }
 
 // WithDefaults returns c with zero fields set to their defaults.
@@ -48,6 +51,12 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.JWTMaxLifetime == 0 {
 		c.JWTMaxLifetime = 24 * time.Hour
+	}
+	if c.EventsMaxStreams == 0 {
+		c.EventsMaxStreams = 1000
+	}
+	if c.EventsHeartbeat == 0 {
+		c.EventsHeartbeat = 15 * time.Second
 	}
 	if c.RateLimits == nil {
 		c.RateLimits, _ = ParseRateLimits("") // the defaults parse
@@ -69,6 +78,12 @@ func (c Config) Validate() error {
 	}
 	if c.JWTMaxLifetime < 0 {
 		errs = append(errs, errors.New("AUTH_JWT_MAX_LIFETIME must not be negative"))
+	}
+	if c.EventsMaxStreams < 1 {
+		errs = append(errs, errors.New("EVENTS_MAX_STREAMS must be at least 1"))
+	}
+	if c.EventsHeartbeat < 0 {
+		errs = append(errs, errors.New("the event streams' heartbeat must not be negative"))
 	}
 	for _, p := range c.TrustedProxies {
 		if _, _, err := net.ParseCIDR(p); err != nil && net.ParseIP(p) == nil {
@@ -100,6 +115,10 @@ type Server struct {
 	adminToken string
 	metrics    Metrics
 	tracing    gin.HandlerFunc // a server span per request, when Trace was called
+
+	events  *live.Hub    // GET /api/blueprint/events, when set (ServeEvents)
+	reads   *sharedReads // the streams' reads, one per subscriber at a time
+	streams atomic.Int64 // event streams open
 }
 
 // ServePhotos makes the api serve h at /photos/ (the local photo store's files). Call it
@@ -150,6 +169,9 @@ func (s *Server) Handler() *gin.Engine {
 	r.POST("/api/blueprint/subscribers", s.limit("signup"), s.handleCreateSubscriber)
 	r.POST("/api/blueprint/generate-paid", s.limit("generate"), s.handleGeneratePaid)
 	r.GET("/api/blueprint/status", s.limit("status"), s.handleStatus)
+	if s.events != nil {
+		r.GET("/api/blueprint/events", s.limit("status"), s.handleEvents)
+	}
 	r.POST("/webhooks/stripe", s.handleStripeWebhook)
 	if s.replicate != nil {
 		r.POST("/webhooks/replicate", s.handleReplicateWebhook)

@@ -7,14 +7,11 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
-
-	"photogen/store"
 )
 
 type statusResponse struct {
@@ -52,17 +49,7 @@ func (s *Server) handleStatus(c *gin.Context) {
 }
 
 func (s *Server) status(ctx context.Context, token string) (statusResponse, error) {
-	if token == "" {
-		return statusResponse{}, &Error{Status: http.StatusUnauthorized, Code: "missing_token",
-			Message: "send the access token as Authorization: Bearer <token>"}
-	}
-	if !validTokenShape(token) {
-		return statusResponse{}, errNotFound("no subscriber has this access token")
-	}
-	sub, err := s.store.SubscriberByTokenHash(ctx, hashToken(token))
-	if errors.Is(err, store.ErrNotFound) {
-		return statusResponse{}, errNotFound("no subscriber has this access token")
-	}
+	sub, err := s.subscriberByToken(ctx, token)
 	if err != nil {
 		return statusResponse{}, err
 	}

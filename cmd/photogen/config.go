@@ -97,6 +97,7 @@ func loadConfig(getenv func(string) string, u uses) (config, error) {
 			JWTAudience:      getenv("AUTH_JWT_AUDIENCE"),
 			JWTIssuer:        getenv("AUTH_JWT_ISSUER"),
 			JWTMaxLifetime:   r.duration("AUTH_JWT_MAX_LIFETIME"),
+			EventsMaxStreams: r.int("EVENTS_MAX_STREAMS"),
 		}.WithDefaults(),
 		Worker: worker.Config{
 			BatchSize:         r.int("PHOTO_BATCH_SIZE"),

@@ -93,7 +93,7 @@ func TestVersion(t *testing.T) {
 func TestEveryConfigurationErrorInOneJSONLine(t *testing.T) {
 	t.Parallel()
 	_, errOut, err := runArgs(t, map[string]string{
-		"PHOTO_BATCH_SIZE": "five", "DATABASE_MAX_CONNS": "1", "LOG_LEVEL": "loud",
+		"PHOTO_BATCH_SIZE": "five", "DATABASE_MAX_CONNS": "1", "LOG_LEVEL": "loud", "EVENTS_MAX_STREAMS": "-1",
 	}, "api")
 	require.Error(t, err)
 	require.NotEqual(t, 0, exitCode(err))
@@ -108,7 +108,8 @@ func TestEveryConfigurationErrorInOneJSONLine(t *testing.T) {
 	require.Equal(t, "ERROR", line.Level)
 	require.Equal(t, "invalid configuration", line.Msg)
 	all := strings.Join(line.Errors, "\n")
-	for _, want := range []string{`PHOTO_BATCH_SIZE="five"`, "DATABASE_MAX_CONNS 1", `LOG_LEVEL="loud"`, "STRIPE_WEBHOOK_SECRET is required"} {
+	for _, want := range []string{`PHOTO_BATCH_SIZE="five"`, "DATABASE_MAX_CONNS 1", `LOG_LEVEL="loud"`, "STRIPE_WEBHOOK_SECRET is required",
+		"EVENTS_MAX_STREAMS must be at least 1"} {
 		require.Contains(t, all, want)
 	}
 }

@@ -21,6 +21,7 @@ import (
 	"photogen/api"
 	"photogen/generation"
 	"photogen/health"
+	"photogen/live"
 	"photogen/metrics"
 	"photogen/migrations"
 	"photogen/photos"
@@ -91,8 +92,10 @@ func serve(ctx context.Context, mode string, cfg config, e env) error {
 	}
 
 	handler, addr, maxConns := health.Handler(pool, riverClient, m.Handler()), cfg.WorkerAddr, 0
+	var hub *live.Hub
 	if mode != "worker" {
-		h, err := newAPI(ctx, cfg, rc, st, riverClient, m, photosHandler, tr, logger)
+		hub = live.NewHub()
+		h, err := newAPI(ctx, cfg, rc, st, riverClient, m, photosHandler, tr, hub, logger)
 		if err != nil {
 			return err
 		}
@@ -108,6 +111,10 @@ func serve(ctx context.Context, mode string, cfg config, e env) error {
 			newBanner(cfg, e.getenv, bound).print(e.stdout, uuid.New())
 		}
 	}))
+	if hub != nil {
+		// After the HTTP server, so stopped before it: its Shutdown waits for the streams.
+		g.add(liveComponent(live.NewListener(st, hub, logger), hub))
+	}
 	if mode != "api" {
 		g.add(riverComponent(riverClient, cfg.Worker.SoftStop, func(ctx context.Context) {
 			worker.WakeAsleep(ctx, riverClient, st, logger)
@@ -125,7 +132,7 @@ func serve(ctx context.Context, mode string, cfg config, e env) error {
 
 // newAPI builds the api's handler: the server, its metrics, its spans, photos, usage
 // counters and, with an operator token, River UI.
-func newAPI(ctx context.Context, cfg config, replicate provider.ReplicateConfig, st *store.Store, rc *river.Client[pgx.Tx], m *metrics.Metrics, photosHandler http.Handler, tr *tracing.Tracing, logger *slog.Logger) (http.Handler, error) {
+func newAPI(ctx context.Context, cfg config, replicate provider.ReplicateConfig, st *store.Store, rc *river.Client[pgx.Tx], m *metrics.Metrics, photosHandler http.Handler, tr *tracing.Tracing, hub *live.Hub, logger *slog.Logger) (http.Handler, error) {
 	var counters *usage.Service
 	if cfg.API.JWTSecret != "" {
 		counters = usage.NewService(st, cfg.Limits, usage.NewMetrics(m.Registry()))
@@ -135,6 +142,8 @@ func newAPI(ctx context.Context, cfg config, replicate provider.ReplicateConfig,
 		return nil, err
 	}
 	srv.Instrument(m)
+	srv.ServeEvents(hub)
+	m.RegisterEventStreams(srv.EventStreams)
 	if tr.On() {
 		srv.Trace(tr.Provider(), tr.Propagator())
 	}
@@ -200,6 +209,33 @@ func riverComponent(c *river.Client[pgx.Tx], soft time.Duration, companion func(
 			return nil
 		},
 		stop: c.Stop,
+	}
+}
+
+// liveComponent runs the live updates' listener. Its stop ends every event stream at once
+// (each ends cleanly; the page reconnects to another replica), then the listener.
+func liveComponent(l *live.Listener, hub *live.Hub) component {
+	ctx, cancel := context.WithCancel(context.Background())
+	stopped := make(chan struct{})
+	return component{
+		name: "live updates",
+		start: func(context.Context, chan<- error) error {
+			go func() {
+				defer close(stopped)
+				_ = l.Run(ctx) // returns only when ctx ends
+			}()
+			return nil
+		},
+		stop: func(sctx context.Context) error {
+			hub.Close()
+			cancel()
+			select {
+			case <-stopped:
+				return nil
+			case <-sctx.Done():
+				return sctx.Err()
+			}
+		},
 	}
 }
 

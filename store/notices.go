@@ -1,0 +1,91 @@
+// This file is the doorbell of live updates: the channel migration 00006's trigger
+// notifies when a subscriber's photos, state or reason change, and a connection that
+// listens on it.
+
+package store
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+)
+
+// SubscriberChannel is the channel subscribers_notify_changed notifies, at the commit of
+// the transaction that appended a photo or changed a subscriber's state or reason.
+const SubscriberChannel = "photogen_subscriber"
+
+// SubscriberNotice is one notification of SubscriberChannel: whom to read again. Photos
+// and At (the trigger's clock_timestamp, inside the writing transaction) help measure.
+type SubscriberNotice struct {
+	SubscriberID uuid.UUID
+	Photos       int
+	At           time.Time
+}
+
+// ParseSubscriberNotice reads a payload of SubscriberChannel: "<id> <photos> <µs since epoch>".
+func ParseSubscriberNotice(payload string) (SubscriberNotice, error) {
+	f := strings.Fields(payload)
+	if len(f) != 3 {
+		return SubscriberNotice{}, fmt.Errorf("subscriber notice %q: want 3 fields", payload)
+	}
+	id, err := uuid.Parse(f[0])
+	if err != nil {
+		return SubscriberNotice{}, fmt.Errorf("subscriber notice %q: %w", payload, err)
+	}
+	photos, err := strconv.Atoi(f[1])
+	if err != nil {
+		return SubscriberNotice{}, fmt.Errorf("subscriber notice %q: %w", payload, err)
+	}
+	us, err := strconv.ParseInt(f[2], 10, 64)
+	if err != nil {
+		return SubscriberNotice{}, fmt.Errorf("subscriber notice %q: %w", payload, err)
+	}
+	return SubscriberNotice{SubscriberID: id, Photos: photos, At: time.UnixMicro(us)}, nil
+}
+
+// NoticeListener is one connection of its own, outside the pool, that LISTENs on
+// SubscriberChannel. It is not safe for concurrent use.
+type NoticeListener struct {
+	conn *pgx.Conn
+}
+
+// ListenSubscribers opens a connection with the pool's configuration (not one of the
+// pool's: it is held for as long as it listens) and LISTENs on SubscriberChannel.
+// Notifications committed before it returns are not delivered.
+func (s *Store) ListenSubscribers(ctx context.Context) (*NoticeListener, error) {
+	conn, err := pgx.ConnectConfig(ctx, s.pool.Config().ConnConfig.Copy())
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", SubscriberChannel, err)
+	}
+	if _, err := conn.Exec(ctx, `LISTEN `+SubscriberChannel); err != nil {
+		_ = conn.Close(context.WithoutCancel(ctx))
+		return nil, fmt.Errorf("listen on %s: %w", SubscriberChannel, err)
+	}
+	return &NoticeListener{conn: conn}, nil
+}
+
+// Next waits for the next notification. A payload it cannot read is returned as an error
+// wrapping ErrBadNotice, with the connection still good; any other error means the
+// connection is lost (or ctx ended): close it and listen again.
+func (l *NoticeListener) Next(ctx context.Context) (SubscriberNotice, error) {
+	n, err := l.conn.WaitForNotification(ctx)
+	if err != nil {
+		return SubscriberNotice{}, fmt.Errorf("wait on %s: %w", SubscriberChannel, err)
+	}
+	notice, err := ParseSubscriberNotice(n.Payload)
+	if err != nil {
+		return SubscriberNotice{}, fmt.Errorf("%w: %w", ErrBadNotice, err)
+	}
+	return notice, nil
+}
+
+// ErrBadNotice is wrapped by Next for a payload that is not a SubscriberNotice.
+var ErrBadNotice = fmt.Errorf("bad notice on %s", SubscriberChannel)
+
+// Close closes the connection.
+func (l *NoticeListener) Close(ctx context.Context) error { return l.conn.Close(ctx) }
