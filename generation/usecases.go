@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 
 	"photogen/tracing"
 )
@@ -85,11 +86,18 @@ func Cancel(ctx context.Context, db DB, jobs Inserter, id uuid.UUID, reason stri
 }
 
 // enqueue inserts args in the caller's transaction; the span under way (the webhook's,
-// the request's) names the subscriber, and its trace goes with the job.
+// the request's) names the subscriber, and its trace goes with the job. A new job is
+// announced to the workers in the same transaction: River's own announcement is sent at
+// most once per 100 ms per queue by each inserting process, and a payment that follows a
+// webhook's wake-up that closely would otherwise wait for the workers' next poll (1 s).
 func enqueue(ctx context.Context, db DB, jobs Inserter, args river.JobArgs, id uuid.UUID) error {
 	tracing.Annotate(ctx, tracing.Subscriber(id))
-	if _, err := jobs.InsertTx(ctx, db.Tx(), args, nil); err != nil {
+	res, err := jobs.InsertTx(ctx, db.Tx(), args, nil)
+	if err != nil {
 		return fmt.Errorf("enqueue %s for %s: %w", args.Kind(), id, err)
 	}
-	return nil
+	if res.UniqueSkippedAsDuplicate || res.Job.State != rivertype.JobStateAvailable {
+		return nil
+	}
+	return notifyInsert(ctx, db, jobs, res.Job.Queue)
 }

@@ -162,8 +162,9 @@ type InFlight struct {
 // Finished is a prediction that succeeded at the provider, with the output to keep.
 type Finished struct {
 	ProviderID  string
-	OutputURL   string // the provider's
-	CompletedAt time.Time
+	OutputURL   string    // the provider's
+	CreatedAt   time.Time // when its creation was reserved
+	CompletedAt time.Time // when its end was recorded
 }
 
 // Intent is a creation begun and not known to have finished.
@@ -183,21 +184,22 @@ func (s *Store) LedgerFor(ctx context.Context, subscriberID uuid.UUID) (Ledger, 
 		       coalesce(array_agg(provider_id ORDER BY id) FILTER (WHERE status = 'finished'), '{}'),
 		       coalesce(array_agg(provider_output_url ORDER BY id) FILTER (WHERE status = 'finished'), '{}'),
 		       coalesce(array_agg(coalesce(completed_at, updated_at) ORDER BY id) FILTER (WHERE status = 'finished'), '{}'),
+		       coalesce(array_agg(created_at ORDER BY id) FILTER (WHERE status = 'finished'), '{}'),
 		       coalesce(array_agg(id ORDER BY id) FILTER (WHERE status = 'creating'), '{}'),
 		       coalesce(array_agg(seed ORDER BY id) FILTER (WHERE status = 'creating'), '{}'),
 		       coalesce(array_agg(created_at ORDER BY id) FILTER (WHERE status = 'creating'), '{}')
 		FROM predictions WHERE subscriber_id = $1`
 	var l Ledger
 	var flyIDs, keepIDs, keepURLs []string
-	var flyCreated, flyChecked, keepDone, intentCreated []time.Time
+	var flyCreated, flyChecked, keepDone, keepCreated, intentCreated []time.Time
 	var intentIDs, seeds []int64
 	err := s.db.QueryRow(ctx, q, subscriberID).Scan(&l.Created, &l.Failed, &flyIDs, &flyCreated, &flyChecked,
-		&keepIDs, &keepURLs, &keepDone, &intentIDs, &seeds, &intentCreated)
+		&keepIDs, &keepURLs, &keepDone, &keepCreated, &intentIDs, &seeds, &intentCreated)
 	for i := range flyIDs {
 		l.InFlight = append(l.InFlight, InFlight{ProviderID: flyIDs[i], CreatedAt: flyCreated[i], CheckedAt: flyChecked[i]})
 	}
 	for i := range keepIDs {
-		l.ToKeep = append(l.ToKeep, Finished{ProviderID: keepIDs[i], OutputURL: keepURLs[i], CompletedAt: keepDone[i]})
+		l.ToKeep = append(l.ToKeep, Finished{ProviderID: keepIDs[i], OutputURL: keepURLs[i], CreatedAt: keepCreated[i], CompletedAt: keepDone[i]})
 	}
 	for i := range intentIDs {
 		l.Intents = append(l.Intents, Intent{ID: intentIDs[i], Seed: seeds[i], CreatedAt: intentCreated[i]})

@@ -34,7 +34,8 @@ func (w *GenerateWorker) attempt(ctx context.Context, log *slog.Logger, job *riv
 	budget := w.cfg.budget(sub.TargetPhotos)
 	stopCreating := time.Now().Add(w.cfg.attemptWindow())
 	tasks := newTasks()
-	defer tasks.wait() // never leave a keep or a create call behind
+	defer tasks.wait()     // never leave a keep or a create call behind
+	var took time.Duration // how long the last prediction kept took, from its reservation to its end
 	for {
 		ledger, err := w.store.LedgerFor(ctx, sub.ID)
 		if err != nil {
@@ -45,6 +46,9 @@ func (w *GenerateWorker) attempt(ctx context.Context, log *slog.Logger, job *riv
 		for _, f := range ledger.ToKeep {
 			if tasks.keeping(f.ProviderID) {
 				continue
+			}
+			if d := f.CompletedAt.Sub(f.CreatedAt); d > 0 {
+				took = d
 			}
 			tasks.startKeep(f.ProviderID, func(own func(int64)) error {
 				if err := w.keep(ctx, log, sub.ID, f); err != nil {
@@ -100,7 +104,7 @@ func (w *GenerateWorker) attempt(ctx context.Context, log *slog.Logger, job *riv
 			continue
 		}
 		if w.cfg.Webhooks && ledger.Open() > 0 && time.Now().Before(stopCreating) {
-			news, err := w.linger(ctx, sub.ID)
+			news, err := w.linger(ctx, sub.ID, lingerUntil(ledger, took))
 			if err != nil {
 				return err
 			}
@@ -241,25 +245,60 @@ func (w *GenerateWorker) generationEnded(ctx context.Context, log *slog.Logger, 
 }
 
 // lingerFor is how long an attempt with predictions in flight waits for a webhook before
-// it goes to sleep. Predictions created together finish together: the first webhook
-// wakes the job, and its siblings' webhooks follow within milliseconds. One that comes
-// while the attempt runs is seen here at once; one that comes just after the attempt has
-// ended must wait until River has put the job to sleep, which its completer writes every
-// 250 ms, before it can wake it (generation.Wake, WakeAsleep). Lingering about as long
-// saves that wait for the webhooks that follow each other, and holds the worker slot
-// for no more than that once Replicate is slower.
+// it goes to sleep, at least. Predictions created together finish together: the first
+// webhook wakes the job, and its siblings' webhooks follow within milliseconds. One that
+// comes while the attempt runs is seen here at once; one that comes just after the
+// attempt has ended must wait until River has put the job to sleep, which its completer
+// writes every 250 ms, before it can wake it (generation.Wake, WakeAsleep). Lingering
+// about as long saves that wait for the webhooks that follow each other.
 const lingerFor = 300 * time.Millisecond
+
+// lingerAtMost bounds a linger. When the next prediction in flight is expected sooner
+// than this (it was reserved as long ago as the last one took to finish), the attempt
+// waits for it in place: cheaper than a sleep and a wake-up. A slower model's attempt
+// sleeps, and holds no worker slot while the model runs.
+const lingerAtMost = 2 * time.Second
 
 // lingerPoll is how often a lingering attempt looks for news.
 const lingerPoll = 10 * time.Millisecond
 
-// linger waits up to lingerFor for news of the subscriber's predictions (a webhook's
+// lingerUntil is when a linger that starts now ends: lingerFor from now, or lingerFor
+// after the next prediction in flight is expected to end (reserved at CreatedAt, taking
+// took as the last one did), whichever is later, within lingerAtMost.
+func lingerUntil(l store.Ledger, took time.Duration) time.Time {
+	now := time.Now()
+	until := now.Add(lingerFor)
+	if took <= 0 {
+		return until
+	}
+	var next time.Time
+	for _, p := range l.InFlight {
+		if end := p.CreatedAt.Add(took); end.After(now) && (next.IsZero() || end.Before(next)) {
+			next = end
+		}
+	}
+	if !next.IsZero() && next.Add(lingerFor).After(until) {
+		until = next.Add(lingerFor)
+	}
+	return minTime(until, now.Add(lingerAtMost))
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}
+
+// linger waits until `until` for news of the subscriber's predictions (a webhook's
 // wake-up, generation.Wake), and reports whether some came; it takes the news, so that
-// the job is not woken again for it after this attempt.
-func (w *GenerateWorker) linger(ctx context.Context, id uuid.UUID) (bool, error) {
+// the job is not woken again for it after this attempt. It lingers only while this
+// process has a worker slot free besides its own: a job waiting for a slot is never
+// kept waiting by one that lingers.
+func (w *GenerateWorker) linger(ctx context.Context, id uuid.UUID, until time.Time) (bool, error) {
 	tick := time.NewTicker(lingerPoll)
 	defer tick.Stop()
-	for end := time.Now().Add(lingerFor); time.Now().Before(end); {
+	for time.Now().Before(until) && int(w.running.Load()) < w.cfg.Concurrency {
 		select {
 		case <-ctx.Done():
 			return false, ctx.Err()

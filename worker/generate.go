@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -40,6 +41,7 @@ type GenerateWorker struct {
 	logger   *slog.Logger
 	obs      Observer
 	tracer   trace.Tracer
+	running  atomic.Int32 // attempts under way in this process
 }
 
 // NewGenerateWorker returns a worker that makes photos with p and keeps them with k;
@@ -71,6 +73,8 @@ func (w *GenerateWorker) Timeout(*river.Job[generation.GenerateArgs]) time.Durat
 // backoff (and, on the last attempt, the generation is marked failed).
 func (w *GenerateWorker) Work(ctx context.Context, job *river.Job[generation.GenerateArgs]) (err error) {
 	start := time.Now()
+	w.running.Add(1)
+	defer w.running.Add(-1)
 	defer func() { w.obs.ObserveJobRun(job.Kind, jobOutcome(err), time.Since(start)) }()
 	return w.work(ctx, job)
 }
