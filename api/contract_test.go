@@ -20,7 +20,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"photogen/internal/demo"
-	"photogen/openapi"
+	"photogen/openapi/contract"
 )
 
 // reports keeps what the Transport reports, instead of failing the test: here a report is
@@ -43,7 +43,7 @@ func TestADriftedResponseFieldIsCaught(t *testing.T) {
 	ctx := context.Background()
 	sub, err := e.c.CreateSubscriber(ctx, "drift@example.com", "a portrait")
 	require.NoError(t, err)
-	spec, err := openapi.NewValidator()
+	spec, err := contract.NewValidator()
 	require.NoError(t, err)
 
 	// through serves the api behind a proxy that passes its status answers through drift.

@@ -28,7 +28,7 @@ import (
 	"photogen/internal/demo"
 	"photogen/internal/testdb"
 	"photogen/live"
-	"photogen/openapi"
+	"photogen/openapi/contract"
 	"photogen/store"
 )
 
@@ -36,7 +36,7 @@ type eventsEnv struct {
 	db   *testdb.DB
 	c    *demo.Client
 	hub  *live.Hub
-	spec *openapi.Validator
+	spec *contract.Validator
 }
 
 // newEventsEnv serves the api with its event stream, fed by a live.Listener, from an
@@ -65,7 +65,7 @@ func newEventsEnv(t *testing.T, cfg func(*api.Config), srvCfg func(*http.Server)
 	}
 	srv.Start()
 	t.Cleanup(func() { hub.Close(); srv.Close(); cancel(); <-stopped })
-	spec, err := openapi.NewValidator()
+	spec, err := contract.NewValidator()
 	require.NoError(t, err)
 	return &eventsEnv{db: db, c: &demo.Client{BaseURL: srv.URL}, hub: hub, spec: spec}
 }

@@ -1,6 +1,6 @@
 // Package openapi holds the OpenAPI 3.1 description of photogen's public HTTP API
-// (openapi.yaml, embedded) and a validator that checks requests, responses and event-stream
-// events against it, for end-to-end tests.
+// (openapi.yaml, embedded), served at /openapi.json. Its validator, for tests, is in
+// openapi/contract.
 package openapi
 
 import (

@@ -25,7 +25,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"photogen/openapi"
+	"photogen/openapi/contract"
 )
 
 const targetPhotos = 30
@@ -36,7 +36,7 @@ const targetPhotos = 30
 // it.
 type fakeAPI struct {
 	t         *testing.T
-	spec      *openapi.Validator
+	spec      *contract.Validator
 	token     string
 	photoBase string        // where the photos are served, another origin than the page
 	noEvents  bool          // the events endpoint answers 404, as a server without it would

@@ -22,7 +22,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"photogen/openapi"
+	"photogen/openapi/contract"
 )
 
 // driverResult is the JSON line page.mjs prints.
@@ -84,7 +84,7 @@ func drive(t *testing.T, chromium, base string, args ...string) driverResult {
 
 // site serves the page and f at one origin, the photos at another (so that the
 // Content-Security-Policy's img-src is put to the test).
-func site(t *testing.T, spec *openapi.Validator, photos *httptest.Server, f *fakeAPI) *httptest.Server {
+func site(t *testing.T, spec *contract.Validator, photos *httptest.Server, f *fakeAPI) *httptest.Server {
 	t.Helper()
 	f.t, f.spec, f.photoBase = t, spec, photos.URL
 	if f.token == "" {
@@ -106,7 +106,7 @@ func site(t *testing.T, spec *openapi.Validator, photos *httptest.Server, f *fak
 
 func TestPageInChromium(t *testing.T) {
 	chromium := installBrowser(t)
-	spec, err := openapi.NewValidator()
+	spec, err := contract.NewValidator()
 	require.NoError(t, err)
 	photos := photoServer(t)
 

@@ -16,7 +16,7 @@ import (
 
 	"photogen/internal/demo"
 	"photogen/internal/fakereplicate"
-	"photogen/openapi"
+	"photogen/openapi/contract"
 	"photogen/store"
 )
 
@@ -143,7 +143,7 @@ func BenchmarkEventStreams(b *testing.B) {
 // followWithOneDrop follows a stream like follow, but drops the connection once, right
 // after photo drop, and resumes with Last-Event-ID. opened is called once the first
 // connection is answered.
-func followWithOneDrop(ctx context.Context, c *demo.Client, spec *openapi.Validator, token string, drop int, opened func()) (followed, error) {
+func followWithOneDrop(ctx context.Context, c *demo.Client, spec *contract.Validator, token string, drop int, opened func()) (followed, error) {
 	var f followed
 	last := 0
 	s, resp, err := c.Events(ctx, token, 0)

@@ -22,7 +22,7 @@ import (
 	"photogen/internal/demo"
 	"photogen/internal/fakereplicate"
 	"photogen/internal/testdb"
-	"photogen/openapi"
+	"photogen/openapi/contract"
 )
 
 // followed is what a client following a stream (reconnecting with Last-Event-ID, as the
@@ -36,7 +36,7 @@ type followed struct {
 
 // follow reads the subscriber's stream on c until it ends after a final state,
 // reconnecting with Last-Event-ID when it drops. Every event's data is validated.
-func follow(ctx context.Context, c *demo.Client, spec *openapi.Validator, token string, lastID int) (followed, error) {
+func follow(ctx context.Context, c *demo.Client, spec *contract.Validator, token string, lastID int) (followed, error) {
 	var f followed
 	for attempt := 0; ; attempt++ {
 		if attempt > 0 {
@@ -70,7 +70,7 @@ func follow(ctx context.Context, c *demo.Client, spec *openapi.Validator, token 
 
 // readStream reads s to its end; it reports whether the stream ended after a final state.
 // A dropped connection is not an error (the caller reconnects); an event out of order is.
-func readStream(s *demo.EventStream, spec *openapi.Validator, f *followed, lastID *int) (bool, error) {
+func readStream(s *demo.EventStream, spec *contract.Validator, f *followed, lastID *int) (bool, error) {
 	final := false
 	for {
 		ev, err := s.Next()
@@ -121,9 +121,9 @@ func requireAllPhotos(t *testing.T, f followed, n int) {
 	require.Equal(t, want, f.photos)
 }
 
-func newSpec(t testing.TB) *openapi.Validator {
+func newSpec(t testing.TB) *contract.Validator {
 	t.Helper()
-	spec, err := openapi.NewValidator()
+	spec, err := contract.NewValidator()
 	require.NoError(t, err)
 	return spec
 }

@@ -22,7 +22,7 @@ import (
 	"photogen/internal/demo"
 	"photogen/internal/fakereplicate"
 	"photogen/internal/testdb"
-	"photogen/openapi"
+	"photogen/openapi/contract"
 )
 
 const webhookSecret = "whsec_e2e_test_secret"
@@ -255,7 +255,7 @@ func fromOwnAddress(t testing.TB, c *demo.Client) *demo.Client {
 
 // document is the api's OpenAPI document (openapi/openapi.yaml, embedded: a constant), built
 // once for the test binary.
-var document = sync.OnceValues(openapi.NewValidator)
+var document = sync.OnceValues(contract.NewValidator)
 
 // checked returns next (http.DefaultTransport when nil) wrapped in openapi's validating
 // Transport: every request the test sends to the part of the URL space the document

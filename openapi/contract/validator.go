@@ -1,4 +1,4 @@
-package openapi
+package contract
 
 // This file holds the Validator: the embedded document, built once with libopenapi, checking
 // requests, responses and event-stream events against it.
@@ -20,6 +20,8 @@ import (
 	"github.com/pb33f/libopenapi/datamodel"
 	"github.com/pb33f/libopenapi/datamodel/high/base"
 	v3 "github.com/pb33f/libopenapi/datamodel/high/v3"
+
+	"photogen/openapi"
 )
 
 // Validator checks HTTP requests, responses and event-stream events against the embedded
@@ -35,7 +37,7 @@ type Validator struct {
 // NewValidator builds the embedded document. It fails when the document cannot be built
 // (a broken $ref, say); ValidateDocument checks it against the OpenAPI 3.1 schema.
 func NewValidator() (*Validator, error) {
-	return newValidator(spec)
+	return newValidator(openapi.YAML())
 }
 
 func newValidator(doc []byte) (*Validator, error) {

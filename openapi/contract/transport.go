@@ -1,4 +1,4 @@
-package openapi
+package contract
 
 // This file holds Transport, which checks every exchange of an end-to-end test's http.Client.
 

@@ -1,4 +1,4 @@
-package openapi
+package contract
 
 // Tests of the Validator and its Transport against a scripted server: right answers pass,
 // wrong fields, statuses and headers are caught, and deliberate bad input is not reported.
