@@ -67,10 +67,7 @@ func openPage(t *testing.T, chromium, base string, args ...string) pageResult {
 	// The driver's timeout is generous: a run takes 10-20 s (the generation's own time), and
 	// more only on a machine too loaded to run Chromium and the race-built processes.
 	args = append([]string{filepath.Join(repoRoot, "internal", "browser", "page.mjs"),
-		"--base", base, "--chromium", chromium, "--timeout", "120000",
-		// The events endpoint may not exist (a server before it, or this branch): its 404,
-		// and the console line Chromium writes about it, are expected; the page then polls.
-		"--allow-http-error", "/api/blueprint/events"}, args...)
+		"--base", base, "--chromium", chromium, "--timeout", "120000"}, args...)
 	var stdout, stderr bytes.Buffer
 	cmd := exec.CommandContext(ctx, "node", args...)
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -81,7 +78,7 @@ func openPage(t *testing.T, chromium, base string, args ...string) pageResult {
 		t.Errorf("page.mjs printed no result (%v, %v):\nstdout: %s\nstderr: %s", err, jerr, stdout.String(), stderr.String())
 		return res
 	}
-	t.Logf("page.mjs %s: ok=%v state=%s counts=%v texts=%q in %d ms", strings.Join(args[9:], " "), res.OK, res.State, res.Counts, res.Texts, res.ElapsedMS)
+	t.Logf("page.mjs %s: ok=%v state=%s counts=%v texts=%q in %d ms", strings.Join(args[7:], " "), res.OK, res.State, res.Counts, res.Texts, res.ElapsedMS)
 	if !res.OK || err != nil {
 		t.Errorf("the page failed in Chromium (%v):\n  %s\nstderr: %s", err, strings.Join(res.Problems, "\n  "), stderr.String())
 	}
@@ -96,8 +93,8 @@ func TestPageOfARealGeneration(t *testing.T) {
 	t.Parallel()
 	chromium := chromiumPath(t)
 	// The fake's predictions take 1-1.5 s, as in `make run`, so that the generation lasts
-	// long enough (about 10 s) for the page's 2-second poll to see it between 0 and 30.
-	// photogen itself runs with its defaults.
+	// long enough (about 10 s) for the page to be seen between 0 and 30. photogen itself
+	// runs with its defaults.
 	s := newStack(t, fakereplicate.Config{Latency: time.Second, Jitter: 500 * time.Millisecond}, nil)
 	api, c := s.startAPI(t)
 	s.startWorker(t)
@@ -128,6 +125,12 @@ func TestPageOfARealGeneration(t *testing.T) {
 
 	res := <-done
 	require.Equal(t, "completed", res.State)
+	// The page followed the generation on the event stream, not by polling the status
+	// every 2 s: its first status, then at most a catch-up after the stream.
+	// The stream's request is logged when it ends, just after the page saw completed.
+	require.Eventually(t, func() bool { return strings.Contains(api.Output(), `"route":"/api/blueprint/events"`) },
+		10*time.Second, 50*time.Millisecond, "the page never opened the event stream")
+	require.LessOrEqual(t, len(polls.FindAllString(api.Output(), -1))-before, 2, "the page polled the status while it streamed")
 	require.Equal(t, "Completed: all 30 photos are ready", res.StateText)
 	require.Equal(t, 30, res.Loaded)
 	require.True(t, matchesAny(res.Texts, `^Generating: ([1-9]|1\d|2[0-9]) of 30$`), "saw %q", res.Texts)
