@@ -104,7 +104,7 @@ func (w *GenerateWorker) attempt(ctx context.Context, log *slog.Logger, job *riv
 			continue
 		}
 		if w.cfg.Webhooks && ledger.Open() > 0 && time.Now().Before(stopCreating) {
-			news, err := w.linger(ctx, sub.ID, lingerUntil(ledger, took))
+			news, err := w.linger(ctx, sub.ID, lingerUntil(time.Now(), ledger, took))
 			if err != nil {
 				return err
 			}
@@ -262,11 +262,10 @@ const lingerAtMost = 2 * time.Second
 // lingerPoll is how often a lingering attempt looks for news.
 const lingerPoll = 10 * time.Millisecond
 
-// lingerUntil is when a linger that starts now ends: lingerFor from now, or lingerFor
-// after the next prediction in flight is expected to end (reserved at CreatedAt, taking
-// took as the last one did), whichever is later, within lingerAtMost.
-func lingerUntil(l store.Ledger, took time.Duration) time.Time {
-	now := time.Now()
+// lingerUntil is when a linger that starts at now ends: lingerFor after the next
+// prediction in flight is expected to end (reserved at CreatedAt, taking took as the last
+// one did) when that is within lingerAtMost; otherwise lingerFor from now.
+func lingerUntil(now time.Time, l store.Ledger, took time.Duration) time.Time {
 	until := now.Add(lingerFor)
 	if took <= 0 {
 		return until
@@ -277,17 +276,10 @@ func lingerUntil(l store.Ledger, took time.Duration) time.Time {
 			next = end
 		}
 	}
-	if !next.IsZero() && next.Add(lingerFor).After(until) {
-		until = next.Add(lingerFor)
+	if wait := next.Add(lingerFor); !next.IsZero() && wait.After(until) && !wait.After(now.Add(lingerAtMost)) {
+		until = wait
 	}
-	return minTime(until, now.Add(lingerAtMost))
-}
-
-func minTime(a, b time.Time) time.Time {
-	if a.Before(b) {
-		return a
-	}
-	return b
+	return until
 }
 
 // linger waits until `until` for news of the subscriber's predictions (a webhook's
