@@ -3,7 +3,8 @@
 # (a fuzzing run takes one target). `make test` runs it after the other tests, inside
 # pg.sh exec: the targets talk to a real PostgreSQL.
 #
-#   internal/dev/fuzz.sh [FUZZTIME]     default 5s per target
+#   internal/dev/fuzz.sh [FUZZTIME]     default 100x (inputs) per target; a duration such as 5s
+#                                       also works, but see FUZZTIME in the Makefile
 #
 # The test binary is built once, instrumented for fuzzing; the corpus each run grows is
 # kept where `go test -fuzz` keeps it (GOCACHE). A failure leaves the input that found
@@ -12,7 +13,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-fuzztime=${1:-5s}
+fuzztime=${1:-100x}
 go=${GO:-go}
 bin=$(mktemp -d)
 trap 'rm -rf "$bin"' EXIT
