@@ -34,8 +34,10 @@ func (w *GenerateWorker) attempt(ctx context.Context, log *slog.Logger, job *riv
 	budget := w.cfg.budget(sub.TargetPhotos)
 	stopCreating := time.Now().Add(w.cfg.attemptWindow())
 	tasks := newTasks()
-	defer tasks.wait()     // never leave a keep or a create call behind
-	var took time.Duration // how long the last prediction kept took, from its reservation to its end
+	defer tasks.wait() // never leave a keep or a create call behind
+	// How long the last prediction kept took, from its reservation to its end: this
+	// subscriber's, or before it has one, the last this process kept (one model for all).
+	took := time.Duration(w.lastTook.Load())
 	for {
 		ledger, err := w.store.LedgerFor(ctx, sub.ID)
 		if err != nil {
@@ -49,6 +51,7 @@ func (w *GenerateWorker) attempt(ctx context.Context, log *slog.Logger, job *riv
 			}
 			if d := f.CompletedAt.Sub(f.CreatedAt); d > 0 {
 				took = d
+				w.lastTook.Store(int64(d))
 			}
 			tasks.startKeep(f.ProviderID, func(own func(int64)) error {
 				if err := w.keep(ctx, log, sub.ID, f); err != nil {

@@ -42,6 +42,7 @@ type GenerateWorker struct {
 	obs      Observer
 	tracer   trace.Tracer
 	running  atomic.Int32 // attempts under way in this process
+	lastTook atomic.Int64 // how long the last prediction this process kept took (a time.Duration)
 }
 
 // NewGenerateWorker returns a worker that makes photos with p and keeps them with k;
