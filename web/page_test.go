@@ -6,80 +6,30 @@ package web
 // to the repository's root) saves the completed page.
 
 import (
-	"bytes"
-	"context"
-	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"photogen/internal/browser"
 	"photogen/openapi/contract"
 )
-
-// driverResult is the JSON line page.mjs prints.
-type driverResult struct {
-	OK        bool     `json:"ok"`
-	State     string   `json:"state"`
-	StateText string   `json:"stateText"`
-	Texts     []string `json:"texts"`
-	Counts    []int    `json:"counts"`
-	Images    int      `json:"images"`
-	Loaded    int      `json:"loaded"`
-	Problems  []string `json:"problems"`
-	ElapsedMS int      `json:"elapsedMs"`
-}
 
 // repoRoot is the repository's root, seen from this package's directory (where go test runs).
 const repoRoot = ".."
 
-// installBrowser runs internal/dev/browser.sh and returns Chromium's path.
-func installBrowser(t *testing.T) string {
+// drive opens the page at base in Chromium with args (see internal/browser). The driver's
+// timeout is generous: it only matters on a machine too loaded to run Chromium, and a run
+// that passes takes 2-10 s.
+func drive(t *testing.T, chromium, base string, args ...string) browser.Result {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-	defer cancel()
-	var stdout, stderr bytes.Buffer
-	cmd := exec.CommandContext(ctx, filepath.Join(repoRoot, "internal", "dev", "browser.sh"))
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("internal/dev/browser.sh could not provide Chromium and playwright-core (%v); the page tests need them:\n%s", err, stderr.String())
-	}
-	path := strings.TrimSpace(stdout.String())
-	require.NotEmpty(t, path, "browser.sh printed no path:\n%s", stderr.String())
-	return path
-}
-
-// drive runs page.mjs with args against base and returns what it saw.
-func drive(t *testing.T, chromium, base string, args ...string) driverResult {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
-	// The driver's own timeout is generous: it only matters on a machine too loaded to run
-	// Chromium, and a run that passes takes 2-10 s.
-	args = append([]string{filepath.Join(repoRoot, "internal", "browser", "page.mjs"),
-		"--base", base, "--chromium", chromium, "--timeout", "40000"}, args...)
-	var stdout, stderr bytes.Buffer
-	cmd := exec.CommandContext(ctx, "node", args...)
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
-	var res driverResult
-	if jerr := json.Unmarshal([]byte(lines[len(lines)-1]), &res); jerr != nil {
-		t.Fatalf("page.mjs printed no result (%v, %v):\nstdout: %s\nstderr: %s", err, jerr, stdout.String(), stderr.String())
-	}
-	t.Logf("page.mjs %s: ok=%v state=%s counts=%v texts=%q in %d ms", strings.Join(args[7:], " "), res.OK, res.State, res.Counts, res.Texts, res.ElapsedMS)
-	if !res.OK || err != nil {
-		t.Errorf("the page failed in Chromium (%v):\n  %s\nstderr: %s", err, strings.Join(res.Problems, "\n  "), stderr.String())
-	}
-	return res
+	return browser.Open(t, chromium, base, 40*time.Second, args...)
 }
 
 // site serves the page and f at one origin, the photos at another (so that the
@@ -105,7 +55,7 @@ func site(t *testing.T, spec *contract.Validator, photos *httptest.Server, f *fa
 }
 
 func TestPageInChromium(t *testing.T) {
-	chromium := installBrowser(t)
+	chromium := browser.Chromium(t)
 	spec, err := contract.NewValidator()
 	require.NoError(t, err)
 	photos := photoServer(t)

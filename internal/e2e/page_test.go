@@ -9,11 +9,8 @@ package e2e
 //	PHOTOGEN_SCREENSHOT=docs/page.png go test -race -run TestPageOfARealGeneration ./internal/e2e/
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -22,6 +19,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"photogen/internal/browser"
 	"photogen/internal/demo"
 	"photogen/internal/fakereplicate"
 )
@@ -29,60 +27,12 @@ import (
 // repoRoot is the repository's root, seen from this package's directory (where go test runs).
 const repoRoot = "../.."
 
-// pageResult is the JSON line page.mjs prints.
-type pageResult struct {
-	OK        bool     `json:"ok"`
-	State     string   `json:"state"`
-	StateText string   `json:"stateText"`
-	Texts     []string `json:"texts"`
-	Counts    []int    `json:"counts"`
-	Images    int      `json:"images"`
-	Loaded    int      `json:"loaded"`
-	Problems  []string `json:"problems"`
-	ElapsedMS int      `json:"elapsedMs"`
-}
-
-// chromiumPath runs internal/dev/browser.sh and returns Chromium's path.
-func chromiumPath(t *testing.T) string {
+// openPage opens the page at base in Chromium with args (see internal/browser); the
+// driver's timeout is generous: a run takes 10-20 s (the generation's own time), and more
+// only on a machine too loaded to run Chromium and the race-built processes.
+func openPage(t *testing.T, chromium, base string, args ...string) browser.Result {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-	defer cancel()
-	var stdout, stderr bytes.Buffer
-	cmd := exec.CommandContext(ctx, filepath.Join(repoRoot, "internal", "dev", "browser.sh"))
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("internal/dev/browser.sh could not provide Chromium and playwright-core (%v); the page test needs them:\n%s", err, stderr.String())
-	}
-	path := strings.TrimSpace(stdout.String())
-	require.NotEmpty(t, path, "browser.sh printed no path:\n%s", stderr.String())
-	return path
-}
-
-// openPage runs page.mjs against base with args, and returns what it saw; an expectation
-// that did not hold fails t. It may run in a goroutine of its own: it never calls t.FailNow.
-func openPage(t *testing.T, chromium, base string, args ...string) pageResult {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	// The driver's timeout is generous: a run takes 10-20 s (the generation's own time), and
-	// more only on a machine too loaded to run Chromium and the race-built processes.
-	args = append([]string{filepath.Join(repoRoot, "internal", "browser", "page.mjs"),
-		"--base", base, "--chromium", chromium, "--timeout", "120000"}, args...)
-	var stdout, stderr bytes.Buffer
-	cmd := exec.CommandContext(ctx, "node", args...)
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
-	var res pageResult
-	if jerr := json.Unmarshal([]byte(lines[len(lines)-1]), &res); jerr != nil {
-		t.Errorf("page.mjs printed no result (%v, %v):\nstdout: %s\nstderr: %s", err, jerr, stdout.String(), stderr.String())
-		return res
-	}
-	t.Logf("page.mjs %s: ok=%v state=%s counts=%v texts=%q in %d ms", strings.Join(args[7:], " "), res.OK, res.State, res.Counts, res.Texts, res.ElapsedMS)
-	if !res.OK || err != nil {
-		t.Errorf("the page failed in Chromium (%v):\n  %s\nstderr: %s", err, strings.Join(res.Problems, "\n  "), stderr.String())
-	}
-	return res
+	return browser.Open(t, chromium, base, 2*time.Minute, args...)
 }
 
 // TestPageOfARealGeneration: a new subscriber opens their page, pays, and watches the count
@@ -91,7 +41,7 @@ func openPage(t *testing.T, chromium, base string, args ...string) pageResult {
 // is not valid.
 func TestPageOfARealGeneration(t *testing.T) {
 	t.Parallel()
-	chromium := chromiumPath(t)
+	chromium := browser.Chromium(t)
 	// The fake's predictions take 1-1.5 s, as in `make run`, so that the generation lasts
 	// long enough (about 10 s) for the page to be seen between 0 and 30. photogen itself
 	// runs with its defaults.
@@ -115,7 +65,7 @@ func TestPageOfARealGeneration(t *testing.T) {
 		}
 		args = append(args, "--screenshot", shot)
 	}
-	done := make(chan pageResult, 1)
+	done := make(chan browser.Result, 1)
 	go func() { done <- openPage(t, chromium, c.BaseURL, args...) }()
 	require.Eventually(t, func() bool { return len(polls.FindAllString(api.Output(), -1)) > before },
 		2*time.Minute, 50*time.Millisecond, "the page never asked for the status")
