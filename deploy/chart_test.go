@@ -117,6 +117,24 @@ func TestChartRefusesASecretAsALiteralValue(t *testing.T) {
 	}
 }
 
+// values.schema.json: a value of the wrong kind, or a misspelt switch, fails the render
+// rather than turning a feature off in silence.
+func TestChartRefusesValuesItDoesNotKnow(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		vals map[string]any
+		msg  string
+	}{
+		{map[string]any{"photos": map[string]any{"store": "gcs"}}, "/photos/store"},
+		{map[string]any{"worker": map[string]any{"autoscaling": map[string]any{"keda": map[string]any{"enable": false}}}}, "'enable' not allowed"},
+		{map[string]any{"worker": map[string]any{"shutdownMarginSeconds": 10}}, "/worker/shutdownMarginSeconds"},
+		{map[string]any{"secrets": map[string]any{"databaseURL": map[string]any{"value": "postgres://u:p@db/x"}}}, "'value' not allowed"},
+	} {
+		_, err := renderManifests(c.vals)
+		require.ErrorContains(t, err, c.msg, "values %v", c.vals)
+	}
+}
+
 func TestChartRefusesTheLocalStoreWithoutAClaim(t *testing.T) {
 	t.Parallel()
 	_, err := renderManifests(map[string]any{"photos": map[string]any{"store": "local"}})
