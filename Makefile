@@ -52,12 +52,13 @@ bench: ## run the benchmarks and print the results (BENCHFLAGS=..., default: -be
 chaos: ## the failure scenarios, longer and bigger (CHAOS_SCALE=2 doubles them); prints a summary table
 	$(PG) exec -- $(GO) test -tags chaos -run '^TestChaos$$' -count=1 -timeout 60m -v ./internal/e2e/ | grep -v '^{' 
 
-lint: ## gofmt, go vet, staticcheck, govulncheck (skipped offline), compose.yaml and the Dockerfile (compose-go, BuildKit's linter), alert rules and their tests, dashboard queries (promtool)
+lint: ## gofmt, go vet, staticcheck, govulncheck (skipped offline), compose.yaml and the Dockerfile (compose-go, BuildKit's linter), alert rules and their tests, dashboard queries (promtool), the Helm chart (helm lint and template, in Go)
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	"$$($(TOOLS) staticcheck)" ./...
 	internal/dev/vulncheck.sh
 	$(PROMTOOL_TEST)
+	# deploy/ also lints and renders the Helm chart with helm's Go packages (no binary).
 	PROMTOOL="$$($(TOOLS) promtool)" $(GO) test -count=1 ./internal/composecheck/ ./deploy/
 
 fmt: ## gofmt every Go file
