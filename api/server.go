@@ -39,6 +39,7 @@ type Config struct {
 	CORSOrigins      []string      // origins whose scripts may call /api/ (CORS); none by default: no CORS headers
 	EventsMaxStreams int           // event streams open at once in this process; default 1000
 	EventsHeartbeat  time.Duration // between an event stream's `: ping` comments; default 15s
+	OperatorToken    string        // guards /admin/river/ (Options.Admin); empty: the admin routes do not exist
 }
 
 // WithDefaults returns c with zero fields set to their defaults.
@@ -98,44 +99,48 @@ func (c Config) Validate() error {
 	return errors.Join(errs...)
 }
 
-// Server holds the API's dependencies.
+// Server is the api, built by New. Its Handler serves every route it was built with.
 type Server struct {
 	cfg    Config
 	store  *store.Store
-	jobs   generation.Inserter // inserts jobs; the api never works them
+	jobs   generation.Inserter
 	usage  *usage.Service
 	logger *slog.Logger
 	ready  atomic.Bool // migrations were found applied once; they do not un-apply
-	photos http.Handler
 
-	replicate      ReplicateWebhooks // POST /webhooks/replicate, when set
+	photos         http.Handler
+	replicate      ReplicateWebhooks
 	webhookRefused func(error) (string, bool)
+	admin          http.Handler
+	metrics        Metrics
+	tracing        gin.HandlerFunc // a server span per request; nil without a tracer
 
-	admin      http.Handler // River UI, when OPERATOR_TOKEN is set
-	adminToken string
-	metrics    Metrics
-	tracing    gin.HandlerFunc // a server span per request, when Trace was called
-
-	events  *live.Hub    // GET /api/blueprint/events, when set (ServeEvents)
+	events  *live.Hub    // GET /api/blueprint/events, when set
 	reads   *sharedReads // the streams' reads, one per subscriber at a time
 	streams atomic.Int64 // event streams open
 }
 
-// ServePhotos makes the api serve h at /photos/ (the local photo store's files). Call it
-// before Handler.
-func (s *Server) ServePhotos(h http.Handler) { s.photos = h }
-
-// New returns a Server with cfg completed by its defaults, or the configuration's errors.
-// usage may be nil when cfg has no JWTSecret (the usage endpoints are then off).
-func New(cfg Config, s *store.Store, jobs generation.Inserter, u *usage.Service, logger *slog.Logger) (*Server, error) {
-	cfg = cfg.WithDefaults()
-	if err := cfg.Validate(); err != nil {
+// New returns the api built from o completed by its defaults, or every error of o at once.
+func New(o Options) (*Server, error) {
+	o = o.WithDefaults()
+	if err := o.validate(); err != nil {
 		return nil, err
 	}
-	if cfg.JWTSecret != "" && u == nil {
-		return nil, errors.New("api: the usage endpoints need a usage.Service")
+	s := &Server{
+		cfg: o.Config, store: o.Store, jobs: o.Jobs, usage: o.Usage, logger: o.Logger,
+		photos: o.Photos, replicate: o.ReplicateWebhooks, webhookRefused: o.ReplicateRefused,
+		metrics: o.Metrics, events: o.Events,
 	}
-	return &Server{cfg: cfg, store: s, jobs: jobs, usage: u, logger: logger}, nil
+	if o.Config.OperatorToken != "" {
+		s.admin = o.Admin
+	}
+	if o.Events != nil {
+		s.reads = newSharedReads(o.Store)
+	}
+	if o.TracerProvider != nil {
+		s.tracing = traceRequests(o.TracerProvider, o.Propagator)
+	}
+	return s, nil
 }
 
 // Handler returns the routes. More routes can be added to the returned engine.

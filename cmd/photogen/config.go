@@ -30,7 +30,6 @@ type config struct {
 	MaxConnections int        // HTTP_MAX_CONNECTIONS: connections open at once on HTTP_ADDR
 	MetricsAddr    string     // METRICS_ADDR: the api's /metrics listener (api, all)
 	WorkerAddr     string     // WORKER_ADDR: the worker's health and metrics listener
-	OperatorToken  string     // OPERATOR_TOKEN: guards /admin/river/; unset, the admin routes do not exist
 	WebhookSecret  string     // REPLICATE_WEBHOOK_SECRET: checks Replicate's webhooks; unset, fetched from Replicate
 	Dev            bool       // PHOTOGEN_DEV=1: print the banner with the development secret
 	LogLevel       slog.Level // LOG_LEVEL
@@ -66,7 +65,8 @@ func (c config) withDefaults() config {
 	return c
 }
 
-// What a command uses of the configuration, and so validates.
+// uses is what a command uses of the configuration, and so validates; for the serving
+// commands, also what the process runs.
 type uses int
 
 const (
@@ -74,6 +74,20 @@ const (
 	usesAPI
 	usesWorker
 )
+
+// has reports whether u includes every bit of v.
+func (u uses) has(v uses) bool { return u&v == v }
+
+// mode is the serving command that runs u: api, worker or all.
+func (u uses) mode() string {
+	switch {
+	case u.has(usesAPI | usesWorker):
+		return "all"
+	case u.has(usesAPI):
+		return "api"
+	}
+	return "worker"
+}
 
 // loadConfig reads the environment and validates what the command uses. Every error is
 // returned at once, as a *configError.
@@ -86,7 +100,6 @@ func loadConfig(getenv func(string) string, u uses) (config, error) {
 		MetricsAddr:    getenv("METRICS_ADDR"),
 		MaxConnections: r.int("HTTP_MAX_CONNECTIONS"),
 		WorkerAddr:     getenv("WORKER_ADDR"),
-		OperatorToken:  getenv("OPERATOR_TOKEN"),
 		WebhookSecret:  getenv("REPLICATE_WEBHOOK_SECRET"),
 		Dev:            getenv("PHOTOGEN_DEV") == "1",
 		API: api.Config{
@@ -98,6 +111,7 @@ func loadConfig(getenv func(string) string, u uses) (config, error) {
 			JWTIssuer:        getenv("AUTH_JWT_ISSUER"),
 			JWTMaxLifetime:   r.duration("AUTH_JWT_MAX_LIFETIME"),
 			EventsMaxStreams: r.int("EVENTS_MAX_STREAMS"),
+			OperatorToken:    getenv("OPERATOR_TOKEN"),
 		}.WithDefaults(),
 		Worker: worker.Config{
 			BatchSize:         r.int("PHOTO_BATCH_SIZE"),
