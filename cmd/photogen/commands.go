@@ -1,12 +1,11 @@
-// This file holds the commands that run once and exit: migrate and the operator
-// commands (generation show|retry|cancel, queue stats; generation list and stripe-events
-// are in operate.go).
+// This file holds the commands that run once and exit: migrate, queue stats, and the
+// helpers every operator command opens the database with (the generation commands are
+// in generation.go, stripe-events in operate.go).
 
 package main
 
 import (
 	"context"
-	"io"
 	"log/slog"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -33,52 +32,6 @@ func migrateCmd(e env) *cobra.Command {
 			})
 		},
 	}
-}
-
-func generationCmd(e env) *cobra.Command {
-	cmd := &cobra.Command{
-		Use:   "generation",
-		Short: "List, inspect, retry or cancel subscribers' generations",
-		Args:  exactArgs(0),
-		RunE:  func(cmd *cobra.Command, _ []string) error { return usageError(cmd.Help()) },
-	}
-	asJSON := cmd.PersistentFlags().Bool("json", false, "write JSON for scripts instead of text")
-	sub := func(use, short string, act func(context.Context, *operator.Operator, *generation.Subscriber, io.Writer) error) *cobra.Command {
-		return &cobra.Command{
-			Use:   use + " <subscriber-id or email>",
-			Short: short,
-			Args:  exactArgs(1),
-			RunE: func(cmd *cobra.Command, args []string) error {
-				return withOperator(cmd.Context(), e, func(ctx context.Context, op *operator.Operator, logger *slog.Logger) error {
-					s, err := op.Lookup(ctx, args[0])
-					if err != nil {
-						return err
-					}
-					if err := act(ctx, op, s, e.stdout); err != nil {
-						return err
-					}
-					if use != "show" {
-						logger.InfoContext(ctx, "generation "+use+" by an operator", "subscriber_id", s.ID)
-					}
-					return op.Show(ctx, s.ID, e.stdout, format(*asJSON))
-				})
-			},
-		}
-	}
-	cmd.AddCommand(
-		generationListCmd(e, asJSON),
-		sub("show", "Show a generation: status, photos, predictions and jobs",
-			func(context.Context, *operator.Operator, *generation.Subscriber, io.Writer) error { return nil }),
-		sub("retry", "Queue a failed generation again (it continues from the ledger)",
-			func(ctx context.Context, op *operator.Operator, s *generation.Subscriber, _ io.Writer) error {
-				return op.Retry(ctx, s.ID)
-			}),
-		sub("cancel", "Stop a generation; its predictions in flight are cancelled at the provider",
-			func(ctx context.Context, op *operator.Operator, s *generation.Subscriber, _ io.Writer) error {
-				return op.Cancel(ctx, s)
-			}),
-	)
-	return cmd
 }
 
 func queueCmd(e env) *cobra.Command {
