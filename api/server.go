@@ -148,6 +148,9 @@ func (s *Server) Handler() *gin.Engine {
 	// Release mode only silences gin's debug route listing; it is process-wide but idempotent.
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
+	// A path that matches no route gets NoRoute's JSON 404, not gin's redirect to the
+	// path with (or without) a trailing slash, whose body is plain text.
+	r.RedirectTrailingSlash = false
 	// The client's address is the socket's, unless it is a trusted proxy: then the
 	// nearest address in X-Forwarded-For that is not one. New validated the list.
 	r.RemoteIPHeaders = []string{"X-Forwarded-For"}
@@ -183,8 +186,9 @@ func (s *Server) Handler() *gin.Engine {
 	}
 	s.mountOps(r)
 	if s.photos != nil {
-		r.GET("/photos/*name", gin.WrapH(s.photos))
-		r.HEAD("/photos/*name", gin.WrapH(s.photos))
+		photos := wrapJSONErrors(s.photos) // its 404 for "/photos/", "/photos/../x", ... in JSON
+		r.GET("/photos/*name", photos)
+		r.HEAD("/photos/*name", photos)
 	}
 	mountPage(r)
 	if s.cfg.JWTSecret != "" {

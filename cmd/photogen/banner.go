@@ -60,7 +60,8 @@ func (b banner) print(w io.Writer, user uuid.UUID) {
 	}
 	fmt.Fprintf(w, `  development webhook secret: %s
   in another terminal, run the whole flow:
-    bin/photogen demo --url %s --webhook-secret %s
+    make demo
+    (or: bin/photogen demo --url %s --webhook-secret %s)
 
 `, b.WebhookSecret, b.URL, b.WebhookSecret)
 }

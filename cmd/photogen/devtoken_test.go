@@ -69,7 +69,8 @@ func TestBannerSaysWhereEverythingIs(t *testing.T) {
 		"metrics           http://127.0.0.1:8080/metrics\n",
 		"GET http://127.0.0.1:8080/api/usage",
 		"AUTH_JWT_SECRET='jwt secret' AUTH_JWT_ISSUER=dev bin/photogen dev-token " + user.String(),
-		"bin/photogen demo --url http://127.0.0.1:8080 --webhook-secret whsec_dev",
+		"run the whole flow:\n    make demo\n",
+		"(or: bin/photogen demo --url http://127.0.0.1:8080 --webhook-secret whsec_dev)",
 	} {
 		require.Contains(t, out, want)
 	}
