@@ -22,8 +22,23 @@ import (
 	"photogen/usage"
 )
 
-// MaxBodyBytes is the largest request body accepted; larger ones get 413.
+// MaxBodyBytes is the largest request body accepted on every route but the webhooks;
+// larger ones get 413.
 const MaxBodyBytes = 64 << 10
+
+// MaxWebhookBytes is the largest body accepted by the Stripe and Replicate webhooks;
+// larger ones get 413. Replicate posts the whole prediction, its logs included (a 200 KB
+// delivery is ordinary), and neither sender publishes a maximum: see docs/security.md.
+const MaxWebhookBytes = 1 << 20
+
+// bodyLimit is the largest body route c accepts.
+func bodyLimit(c *gin.Context) int64 {
+	switch c.FullPath() {
+	case "/webhooks/stripe", "/webhooks/replicate":
+		return MaxWebhookBytes
+	}
+	return MaxBodyBytes
+}
 
 // Config configures the API.
 type Config struct {
@@ -162,7 +177,7 @@ func (s *Server) Handler() *gin.Engine {
 	if s.metrics != nil {
 		r.Use(s.metrics.GinMiddleware())
 	}
-	r.Use(noSniff, limitBody(MaxBodyBytes))
+	r.Use(noSniff, limitBody(bodyLimit))
 	if len(s.cfg.CORSOrigins) > 0 {
 		r.Use(corsMiddleware(s.cfg.CORSOrigins))
 	}
