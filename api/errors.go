@@ -56,6 +56,11 @@ func renderError(c *gin.Context, err error) {
 		e = errNotFound("not found")
 	case errors.Is(err, store.ErrConflict):
 		e = &Error{Status: http.StatusConflict, Code: "conflict", Message: "already exists"}
+	case databaseUnavailable(err):
+		loggerFrom(c).WarnContext(c.Request.Context(), "database unavailable", "err", err)
+		c.Header("Retry-After", retryAfterSeconds)
+		e = &Error{Status: http.StatusServiceUnavailable, Code: "unavailable",
+			Message: "the service cannot reach its database for a moment; retry after Retry-After seconds"}
 	default:
 		loggerFrom(c).ErrorContext(c.Request.Context(), "request failed", "err", err)
 		e = &Error{Status: http.StatusInternalServerError, Code: "internal", Message: "internal error"}
