@@ -23,7 +23,8 @@ func migrateCmd(e env) *cobra.Command {
 		Short: "Apply River's and photogen's migrations (idempotent, safe to run concurrently)",
 		Args:  exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return withDatabase(cmd.Context(), e, func(ctx context.Context, pool *pgxpool.Pool, logger *slog.Logger) error {
+			// Long: migrations may rewrite tables; no statement_timeout.
+			return withDatabase(cmd.Context(), e, true, func(ctx context.Context, pool *pgxpool.Pool, logger *slog.Logger) error {
 				if err := migrations.Up(ctx, pool, riverLogger(logger)); err != nil {
 					return err
 				}
@@ -56,13 +57,14 @@ func queueCmd(e env) *cobra.Command {
 	return cmd
 }
 
-// withDatabase loads the database settings, opens the pool and runs fn.
-func withDatabase(ctx context.Context, e env, fn func(context.Context, *pgxpool.Pool, *slog.Logger) error) error {
+// withDatabase loads the database settings, opens the pool and runs fn; long lifts the
+// statement timeout (migrations).
+func withDatabase(ctx context.Context, e env, long bool, fn func(context.Context, *pgxpool.Pool, *slog.Logger) error) error {
 	cfg, err := loadConfig(e.getenv, usesDatabase)
 	if err != nil {
 		return err
 	}
-	pool, err := openPool(ctx, cfg)
+	pool, err := openPool(ctx, cfg, long)
 	if err != nil {
 		return err
 	}
@@ -72,7 +74,7 @@ func withDatabase(ctx context.Context, e env, fn func(context.Context, *pgxpool.
 
 // withOperator runs fn with an Operator on the configured database.
 func withOperator(ctx context.Context, e env, fn func(context.Context, *operator.Operator, *slog.Logger) error) error {
-	return withDatabase(ctx, e, func(ctx context.Context, pool *pgxpool.Pool, logger *slog.Logger) error {
+	return withDatabase(ctx, e, false, func(ctx context.Context, pool *pgxpool.Pool, logger *slog.Logger) error {
 		jobs, err := generation.NewInserter(pool)
 		if err != nil {
 			return err

@@ -42,13 +42,29 @@ type config struct {
 	Tracing        tracing.Config
 }
 
-// withDefaults sets the defaults of the command's own settings.
-func (c config) withDefaults() config {
+// Connections in one process's pool, by what it runs, unless DATABASE_MAX_CONNS says
+// otherwise. With Replicate's webhooks (REPLICATE_WEBHOOK_URL), 1 api and 10 workers hold
+// (10+1) + 10*(6+1) = 81 of PostgreSQL's default max_connections of 100, each process
+// counted with its LISTEN connection outside the pool (the api's live updates, the
+// worker's wake-ups; River's own LISTEN is one of the pool's), which leaves the 3
+// reserved for superusers and 16 for operators and migrations. Without webhooks each
+// create in flight holds a connection for up to REPLICATE_SYNC_WAIT (it holds the
+// creation lock in its transaction): a worker's pool is then 20 (the creates beyond it
+// wait for a connection). See docs/operations.md, "Sizing connections".
+const (
+	apiMaxConns               = 10
+	workerMaxConns            = 6  // with webhooks
+	workerSyncCreatesMaxConns = 20 // without webhooks
+	cliMaxConns               = 4  // migrate and the operator commands
+)
+
+// withDefaults sets the defaults of the command's own settings; u says what it runs.
+func (c config) withDefaults(u uses) config {
 	if c.DatabaseURL == "" {
 		c.DatabaseURL = "postgres://postgres@127.0.0.1:5432/photogen?sslmode=disable"
 	}
 	if c.MaxConns == 0 {
-		c.MaxConns = 20
+		c.MaxConns = c.poolSize(u)
 	}
 	if c.HTTPAddr == "" {
 		c.HTTPAddr = ":8080"
@@ -63,6 +79,24 @@ func (c config) withDefaults() config {
 		c.MaxConnections = 1024
 	}
 	return c
+}
+
+// poolSize is the default size of the pool of a process that runs u.
+func (c config) poolSize(u uses) int32 {
+	var n int
+	if u.has(usesAPI) {
+		n += apiMaxConns
+	}
+	if u.has(usesWorker) {
+		n += workerMaxConns
+		if !c.Worker.Webhooks {
+			n += workerSyncCreatesMaxConns - workerMaxConns
+		}
+	}
+	if n == 0 {
+		return cliMaxConns
+	}
+	return int32(n)
 }
 
 // uses is what a command uses of the configuration, and so validates; for the serving
@@ -150,7 +184,7 @@ func loadConfig(getenv func(string) string, u uses) (config, error) {
 		PredictionCost: r.float("PREDICTION_COST_USD", -1),
 		Tracing:        tracing.ConfigFromEnv(getenv),
 	}
-	c = c.withDefaults()
+	c = c.withDefaults(u)
 	var err error
 	if c.Photos.BaseURL == "" && c.Photos.S3Bucket == "" && u&usesAPI != 0 {
 		// The api (alone or in `all`) serves the local store itself, on HTTP_ADDR.

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 	"github.com/spf13/cobra"
 
@@ -52,7 +51,7 @@ func serve(ctx context.Context, u uses, cfg config, e env) error {
 		return err
 	}
 	defer shutdownTracing(tr, logger) // last: after the pool has closed
-	pool, err := openPool(ctx, cfg, tr.InstrumentPool)
+	pool, err := openPool(ctx, cfg, false, tr.InstrumentPool)
 	if err != nil {
 		return err
 	}
@@ -179,30 +178,6 @@ func liveComponent(l *live.Listener, hub *live.Hub) component {
 			}
 		},
 	}
-}
-
-// openPool connects to the database, the pool's configuration completed by each of
-// configure (tracing's instrumentation).
-func openPool(ctx context.Context, cfg config, configure ...func(*pgxpool.Config)) (*pgxpool.Pool, error) {
-	pc, err := pgxpool.ParseConfig(cfg.DatabaseURL)
-	if err != nil {
-		return nil, fmt.Errorf("DATABASE_URL: %w", err)
-	}
-	pc.MaxConns = cfg.MaxConns
-	for _, c := range configure {
-		c(pc)
-	}
-	pool, err := pgxpool.NewWithConfig(ctx, pc)
-	if err != nil {
-		return nil, fmt.Errorf("connect to database: %w", err)
-	}
-	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	if err := pool.Ping(pctx); err != nil {
-		pool.Close()
-		return nil, fmt.Errorf("connect to database: %w", err)
-	}
-	return pool, nil
 }
 
 func newLogger(cfg config, e env) *slog.Logger {
