@@ -80,30 +80,31 @@ func (c Config) WithDefaults() Config {
 	return c
 }
 
-// Validate reports every setting that cannot work.
+// Validate reports every setting that cannot work, each error naming its field first
+// (the command line names the variable instead).
 func (c Config) Validate() error {
 	var errs []error
 	if c.WebhookSecret == "" {
-		errs = append(errs, errors.New("STRIPE_WEBHOOK_SECRET is required"))
+		errs = append(errs, errors.New("WebhookSecret is required"))
 	}
 	if c.TargetPhotos < 1 || c.TargetPhotos > 1000 {
-		errs = append(errs, errors.New("PHOTOS_PER_SUBSCRIBER must be 1..1000"))
+		errs = append(errs, fmt.Errorf("TargetPhotos %d: want 1..1000", c.TargetPhotos))
 	}
 	if c.WebhookTolerance < 0 {
-		errs = append(errs, errors.New("STRIPE_WEBHOOK_TOLERANCE must not be negative"))
+		errs = append(errs, errors.New("WebhookTolerance must not be negative"))
 	}
 	if c.JWTMaxLifetime < 0 {
-		errs = append(errs, errors.New("AUTH_JWT_MAX_LIFETIME must not be negative"))
+		errs = append(errs, errors.New("JWTMaxLifetime must not be negative"))
 	}
 	if c.EventsMaxStreams < 1 {
-		errs = append(errs, errors.New("EVENTS_MAX_STREAMS must be at least 1"))
+		errs = append(errs, fmt.Errorf("EventsMaxStreams %d: want at least 1", c.EventsMaxStreams))
 	}
 	if c.EventsHeartbeat < 0 {
-		errs = append(errs, errors.New("the event streams' heartbeat must not be negative"))
+		errs = append(errs, errors.New("EventsHeartbeat must not be negative"))
 	}
 	for _, p := range c.TrustedProxies {
 		if _, _, err := net.ParseCIDR(p); err != nil && net.ParseIP(p) == nil {
-			errs = append(errs, fmt.Errorf("TRUSTED_PROXIES: %q is neither an address nor a CIDR", p))
+			errs = append(errs, fmt.Errorf("TrustedProxies: %q is neither an address nor a CIDR", p))
 		}
 	}
 	for _, o := range c.CORSOrigins {
