@@ -12,7 +12,7 @@ BIN ?= bin/photogen
 # Empty outside a git checkout: the binary then falls back to Go's stamping, if any.
 REVISION ?= $(shell git rev-parse HEAD 2>/dev/null)
 MODIFIED ?= $(shell if [ -n "$$(git status --porcelain 2>/dev/null)" ]; then echo true; else echo false; fi)
-LDFLAGS := -X main.revision=$(REVISION) -X main.modified=$(MODIFIED)
+LDFLAGS = -X main.revision=$(REVISION) -X main.modified=$(MODIFIED)
 TESTFLAGS ?=
 BENCHFLAGS ?= -benchtime 3x
 # How much `make test` fuzzes each JSON body the api accepts (internal/dev/fuzz.sh): a

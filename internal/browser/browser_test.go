@@ -33,16 +33,25 @@ func (c *capture) Errorf(format string, args ...any) {
 	c.errors = append(c.errors, fmt.Sprintf(format, args...))
 }
 
-// invalidPage is the subscriber's page reduced to what the driver reads, showing "This
-// link is not valid", with script run after load.
-func invalidPage(script string) string {
+// invalidPage is the subscriber's page reduced to what the driver reads: it runs faults
+// (a script's statements, which may await), then, a moment later, shows "This link is
+// not valid". The moment lets the browser report the faults before the driver, seeing
+// the page settled, takes what went wrong.
+func invalidPage(faults string) string {
 	return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>t</title>
 <link rel="icon" href="data:,"></head><body>
-<main id="main" data-state="invalid"><h2 id="state">Loading</h2>
+<main id="main" data-state="loading"><h2 id="state">Loading</h2>
 <progress id="progress" max="30" value="0"></progress>
-<section id="invalid" role="alert"><h2>This link is not valid</h2></section>
+<section id="invalid" role="alert" hidden><h2>This link is not valid</h2></section>
 <ul id="photos"></ul><p aria-live="polite"></p></main>
-<script>` + script + `</script></body></html>`
+<script>
+(async () => {
+` + faults + `
+  await new Promise((done) => setTimeout(done, 300));
+  document.getElementById('invalid').hidden = false;
+  document.getElementById('main').dataset.state = 'invalid';
+})();
+</script></body></html>`
 }
 
 // closedPort returns a loopback address nothing listens on.
@@ -61,11 +70,11 @@ func TestOpenReportsWhatGoesWrongInThePage(t *testing.T) {
 	pages := map[string]string{
 		"bad": strings.Join([]string{
 			`console.error('boom from the page');`,
-			`fetch('/missing');`,
-			`fetch('http://` + refused + `/x').catch(() => {});`,
+			`await fetch('/missing');`,
+			`await fetch('http://` + refused + `/x').catch(() => {});`,
 			`setTimeout(() => { throw new Error('uncaught in the page'); }, 0);`,
 		}, "\n"),
-		"allowed": `fetch('/missing');`,
+		"allowed": `await fetch('/missing');`,
 		"quiet":   ``,
 	}
 	mux := http.NewServeMux()
