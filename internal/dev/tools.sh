@@ -6,6 +6,8 @@
 #   internal/dev/tools.sh dockerfilelint  the Dockerfile linter (npm), kept in the tools directory
 #   internal/dev/tools.sh staticcheck     Go's static checker (go install), kept in the tools directory
 #   internal/dev/tools.sh govulncheck     Go's vulnerability checker (go install), kept in the tools directory
+#   internal/dev/tools.sh versitygw       a real S3-compatible server for the tests (go install), kept in the
+#                                         tools directory
 #
 # promtool: $PROMTOOL if set, else promtool on PATH. When there is none and we are root
 # with apt, Debian's prometheus package is installed without its recommends, and no
@@ -18,18 +20,22 @@
 # $PHOTOGEN_TOOLS_DIR (default ${XDG_CACHE_HOME:-~/.cache}/photogen-tools), installed
 # there with npm at the pinned version below when missing. Nothing is written to the repo.
 #
-# staticcheck, govulncheck: $STATICCHECK / $GOVULNCHECK if set, else the copy in
-# $PHOTOGEN_TOOLS_DIR/bin, built there with `go install` at the pinned version below (from
-# the Go module proxy) when missing. One on PATH is not used: its version may differ.
+# staticcheck, govulncheck, versitygw: $STATICCHECK / $GOVULNCHECK / $VERSITYGW if set, else
+# the copy in $PHOTOGEN_TOOLS_DIR/bin, built there with `go install` at the pinned version
+# below (from the Go module proxy; offline once the module cache holds it) when missing.
+# One on PATH is not used: its version may differ. Concurrent calls build a tool once (flock).
+# versitygw is Versity's S3 gateway over a POSIX directory (Apache 2.0): `make test` builds
+# it (about 2.5 min of CPU on a cold build cache) and internal/s3server starts it.
 set -euo pipefail
 
 DOCKERFILELINT_VERSION=1.8.0
 STATICCHECK_VERSION=v0.8.2
 GOVULNCHECK_VERSION=v1.9.0
+VERSITYGW_VERSION=v1.8.0
 
 log() { printf 'tools.sh: %s\n' "$*" >&2; }
 usage() {
-	log "usage: tools.sh promtool|dockerfilelint|staticcheck|govulncheck"
+	log "usage: tools.sh promtool|dockerfilelint|staticcheck|govulncheck|versitygw"
 	exit 2
 }
 
@@ -132,11 +138,18 @@ find_go_tool() {
 		return 0
 	fi
 	if [ ! -x "$bin" ]; then
-		log "$name $version not found: go install $pkg@$version into $tools_dir/bin"
 		mkdir -p "$tools_dir/bin"
-		GOBIN="$tools_dir/bin/.install-$name" go install "$pkg@$version" </dev/null >&2
-		mv "$tools_dir/bin/.install-$name/$name" "$bin"
-		rmdir "$tools_dir/bin/.install-$name"
+		# One build at a time (the first one's result serves the others): the lock goes
+		# with this subshell's descriptor 9.
+		(
+			flock 9
+			if [ ! -x "$bin" ]; then
+				log "$name $version not found: go install $pkg@$version into $tools_dir/bin"
+				GOBIN="$tools_dir/bin/.install-$name" go install "$pkg@$version" </dev/null >&2
+				mv "$tools_dir/bin/.install-$name/$name" "$bin"
+				rmdir "$tools_dir/bin/.install-$name"
+			fi
+		) 9>"$tools_dir/bin/.lock-$name"
 	fi
 	echo "$bin"
 }
@@ -146,5 +159,6 @@ promtool) find_promtool ;;
 dockerfilelint) find_dockerfilelint ;;
 staticcheck) find_go_tool staticcheck honnef.co/go/tools/cmd/staticcheck "$STATICCHECK_VERSION" "${STATICCHECK:-}" ;;
 govulncheck) find_go_tool govulncheck golang.org/x/vuln/cmd/govulncheck "$GOVULNCHECK_VERSION" "${GOVULNCHECK:-}" ;;
+versitygw) find_go_tool versitygw github.com/versity/versitygw/cmd/versitygw "$VERSITYGW_VERSION" "${VERSITYGW:-}" ;;
 *) usage ;;
 esac
