@@ -21,8 +21,9 @@ BENCHFLAGS ?= -benchtime 3x
 # then fails with "context deadline exceeded" and no failing input.
 FUZZTIME ?= 100x
 PG := internal/dev/pg.sh
-# Tools beyond the go command (promtool, staticcheck, govulncheck): `$(TOOLS) NAME`
-# prints the path, installing when missing.
+# Tools beyond the go command (promtool, staticcheck, govulncheck, versitygw):
+# `$(TOOLS) NAME` prints the path, installing when missing. versitygw is the real S3 server
+# the tests start (internal/s3server): built once here, before the tests, from the Go module proxy.
 TOOLS := internal/dev/tools.sh
 # Checks and unit-tests the Prometheus alerting rules with promtool.
 PROMTOOL_TEST := internal/dev/promtool-test.sh
@@ -41,9 +42,9 @@ run: build ## run api + worker on 127.0.0.1:8080 (finds or starts PostgreSQL; fa
 demo: build ## drive the whole flow against `make run` (in another terminal)
 	STRIPE_WEBHOOK_SECRET="$${STRIPE_WEBHOOK_SECRET:-whsec_photogen_dev_secret_do_not_use_in_prod}" bin/photogen demo
 
-test: ## run every test with the race detector against a real PostgreSQL, the alert rules' tests, then each fuzz target for FUZZTIME (TESTFLAGS=...)
+test: ## run every test with the race detector against a real PostgreSQL and S3 server, the alert rules' tests, then each fuzz target for FUZZTIME (TESTFLAGS=...)
 	$(PROMTOOL_TEST)
-	PROMTOOL="$$($(TOOLS) promtool)" $(PG) exec --own -- $(GO) test -race -count=1 -timeout 30m $(TESTFLAGS) ./...
+	PROMTOOL="$$($(TOOLS) promtool)" VERSITYGW="$$($(TOOLS) versitygw)" $(PG) exec --own -- $(GO) test -race -count=1 -timeout 30m $(TESTFLAGS) ./...
 	$(PG) exec --own -- env GO=$(GO) internal/dev/fuzz.sh $(FUZZTIME)
 
 bench: ## run the benchmarks and print the results (BENCHFLAGS=..., default: -benchtime 3x)

@@ -5,6 +5,8 @@
 #   internal/dev/tools.sh promtool        Prometheus's rule checker (Debian's prometheus package)
 #   internal/dev/tools.sh staticcheck     Go's static checker (go install), kept in the tools directory
 #   internal/dev/tools.sh govulncheck     Go's vulnerability checker (go install), kept in the tools directory
+#   internal/dev/tools.sh versitygw       a real S3-compatible server for the tests (go install), kept in the
+#                                         tools directory
 #
 # promtool: $PROMTOOL if set, else promtool on PATH. When there is none and we are root
 # with apt, Debian's prometheus package is installed without its recommends, and no
@@ -13,10 +15,13 @@
 # install started anyway is stopped by its pid, and under systemd the unit is disabled.
 # apt-get update runs only when the install fails without it.
 #
-# staticcheck, govulncheck: $STATICCHECK / $GOVULNCHECK if set, else the copy in
-# $PHOTOGEN_TOOLS_DIR/bin (default ${XDG_CACHE_HOME:-~/.cache}/photogen-tools/bin), built
-# there with `go install` at the pinned version below (from the Go module proxy) when
-# missing. One on PATH is not used: its version may differ. Nothing is written to the repo.
+# staticcheck, govulncheck, versitygw: $STATICCHECK / $GOVULNCHECK / $VERSITYGW if set, else
+# the copy in $PHOTOGEN_TOOLS_DIR/bin (default ${XDG_CACHE_HOME:-~/.cache}/photogen-tools/bin),
+# built there with `go install` at the pinned version below (from the Go module proxy; offline
+# once the module cache holds it) when missing. One on PATH is not used: its version may differ.
+# Concurrent calls build a tool once (flock). versitygw is Versity's S3 gateway over a POSIX
+# directory (Apache 2.0): `make test` builds it (3 CPU-minutes on a cold build cache, 84 MB)
+# and internal/s3server starts it. Nothing is written to the repo.
 #
 # The Dockerfile needs no tool here: BuildKit's own linter checks it in a Go test
 # (internal/composecheck), which `make lint` runs.
@@ -24,10 +29,11 @@ set -euo pipefail
 
 STATICCHECK_VERSION=v0.8.2
 GOVULNCHECK_VERSION=v1.9.0
+VERSITYGW_VERSION=v1.8.0
 
 log() { printf 'tools.sh: %s\n' "$*" >&2; }
 usage() {
-	log "usage: tools.sh promtool|staticcheck|govulncheck"
+	log "usage: tools.sh promtool|staticcheck|govulncheck|versitygw"
 	exit 2
 }
 
@@ -107,11 +113,18 @@ find_go_tool() {
 		return 0
 	fi
 	if [ ! -x "$bin" ]; then
-		log "$name $version not found: go install $pkg@$version into $tools_dir/bin"
 		mkdir -p "$tools_dir/bin"
-		GOBIN="$tools_dir/bin/.install-$name" go install "$pkg@$version" </dev/null >&2
-		mv "$tools_dir/bin/.install-$name/$name" "$bin"
-		rmdir "$tools_dir/bin/.install-$name"
+		# One build at a time (the first one's result serves the others): the lock goes
+		# with this subshell's descriptor 9.
+		(
+			flock 9
+			if [ ! -x "$bin" ]; then
+				log "$name $version not found: go install $pkg@$version into $tools_dir/bin"
+				GOBIN="$tools_dir/bin/.install-$name" go install "$pkg@$version" </dev/null >&2
+				mv "$tools_dir/bin/.install-$name/$name" "$bin"
+				rmdir "$tools_dir/bin/.install-$name"
+			fi
+		) 9>"$tools_dir/bin/.lock-$name"
 	fi
 	echo "$bin"
 }
@@ -120,5 +133,6 @@ case ${1:-} in
 promtool) find_promtool ;;
 staticcheck) find_go_tool staticcheck honnef.co/go/tools/cmd/staticcheck "$STATICCHECK_VERSION" "${STATICCHECK:-}" ;;
 govulncheck) find_go_tool govulncheck golang.org/x/vuln/cmd/govulncheck "$GOVULNCHECK_VERSION" "${GOVULNCHECK:-}" ;;
+versitygw) find_go_tool versitygw github.com/versity/versitygw/cmd/versitygw "$VERSITYGW_VERSION" "${VERSITYGW:-}" ;;
 *) usage ;;
 esac
