@@ -167,14 +167,28 @@ func lastEventID(h string) (int, bool) {
 // subscriberByToken authenticates an access token: 401 without one, 404 for one no
 // subscriber has.
 func (s *Server) subscriberByToken(ctx context.Context, token string) (*generation.Subscriber, error) {
+	if err := checkToken(token); err != nil {
+		return nil, err
+	}
+	return s.subscriberByHash(ctx, hashToken(token))
+}
+
+// checkToken refuses, without a query, what is no access token: 401 when there is none,
+// 404 when newAccessToken could not have made it.
+func checkToken(token string) error {
 	if token == "" {
-		return nil, &Error{Status: http.StatusUnauthorized, Code: "missing_token",
+		return &Error{Status: http.StatusUnauthorized, Code: "missing_token",
 			Message: "send the access token as Authorization: Bearer <token>"}
 	}
 	if !validTokenShape(token) {
-		return nil, errNotFound("no subscriber has this access token")
+		return errNotFound("no subscriber has this access token")
 	}
-	sub, err := s.store.SubscriberByTokenHash(ctx, hashToken(token))
+	return nil
+}
+
+// subscriberByHash returns the subscriber whose access token hashes to hash; 404 for none.
+func (s *Server) subscriberByHash(ctx context.Context, hash []byte) (*generation.Subscriber, error) {
+	sub, err := s.store.SubscriberByTokenHash(ctx, hash)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, errNotFound("no subscriber has this access token")
 	}

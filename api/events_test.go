@@ -28,6 +28,7 @@ import (
 	"photogen/internal/demo"
 	"photogen/internal/testdb"
 	"photogen/live"
+	"photogen/metrics"
 	"photogen/openapi/contract"
 	"photogen/store"
 )
@@ -44,6 +45,25 @@ type eventsEnv struct {
 func newEventsEnv(t *testing.T, cfg func(*api.Config), srvCfg func(*http.Server)) *eventsEnv {
 	t.Helper()
 	db := testdb.New(t)
+	a := serveWithEvents(t, db, cfg, srvCfg)
+	spec, err := contract.NewValidator()
+	require.NoError(t, err)
+	return &eventsEnv{db: db, c: a.c, hub: a.hub, spec: spec}
+}
+
+// apiProcess is what a test starts of one api process on a shared database: its own
+// Server, Hub, Listener and metrics, so two of them share nothing but PostgreSQL.
+type apiProcess struct {
+	c   *demo.Client
+	hub *live.Hub
+	m   *metrics.Metrics
+}
+
+// serveWithEvents serves an api on db with its event stream and status cache, fed by a
+// live.Listener of its own, from an httptest server whose http.Server may be configured
+// (timeouts) before it starts.
+func serveWithEvents(t *testing.T, db *testdb.DB, cfg func(*api.Config), srvCfg func(*http.Server)) *apiProcess {
+	t.Helper()
 	rc, err := generation.NewInserter(db.Pool)
 	require.NoError(t, err)
 	c := api.Config{WebhookSecret: secret}
@@ -52,8 +72,9 @@ func newEventsEnv(t *testing.T, cfg func(*api.Config), srvCfg func(*http.Server)
 	}
 	st := store.New(db.Pool)
 	logger := slog.New(slog.DiscardHandler)
+	m := metrics.New()
 	hub := live.NewHub()
-	server, err := api.New(api.Options{Config: c, Store: st, Jobs: rc, Logger: logger, Events: hub})
+	server, err := api.New(api.Options{Config: c, Store: st, Jobs: rc, Logger: logger, Metrics: m, Events: hub})
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	stopped := make(chan struct{})
@@ -64,9 +85,7 @@ func newEventsEnv(t *testing.T, cfg func(*api.Config), srvCfg func(*http.Server)
 	}
 	srv.Start()
 	t.Cleanup(func() { hub.Close(); srv.Close(); cancel(); <-stopped })
-	spec, err := contract.NewValidator()
-	require.NoError(t, err)
-	return &eventsEnv{db: db, c: &demo.Client{BaseURL: srv.URL}, hub: hub, spec: spec}
+	return &apiProcess{c: &demo.Client{BaseURL: srv.URL}, hub: hub, m: m}
 }
 
 // subscriber inserts a paid subscriber, generating, with photos of target already made,

@@ -57,6 +57,12 @@ func (s *Server) generatePaid(ctx context.Context, req generateRequest) (generat
 		return generateResponse{}, errNotFound("no subscriber has this access token")
 	}
 	var resp generateResponse
+	var changed *generation.Subscriber
+	defer func() {
+		if changed != nil { // committed or not: this process's next answer reads it again
+			s.statusCache.Changed(changed.ID)
+		}
+	}()
 	err := s.store.WithTx(ctx, func(tx *store.Store) error {
 		sub, err := tx.SubscriberByTokenHash(ctx, hashToken(req.AccessToken))
 		if errors.Is(err, store.ErrNotFound) {
@@ -65,6 +71,7 @@ func (s *Server) generatePaid(ctx context.Context, req generateRequest) (generat
 		if err != nil {
 			return err
 		}
+		changed = sub
 		if sub, err = generation.Request(ctx, tx, s.jobs, sub.ID); err != nil {
 			return err
 		}

@@ -10,4 +10,5 @@ type Metrics interface {
 	GinMiddleware() gin.HandlerFunc // counts and times requests by route
 	WebhookReceived(outcome string) // counts Replicate webhook deliveries
 	PredictionFinished(status string)
+	StatusCacheMetrics // the status answers kept in memory
 }

@@ -55,6 +55,7 @@ type Config struct {
 	EventsMaxStreams int           // event streams open at once in this process; default 1000
 	EventsHeartbeat  time.Duration // between an event stream's `: ping` comments; default 15s
 	OperatorToken    string        // guards /admin/river/ (Options.Admin); empty: the admin routes do not exist
+	StatusCacheSize  int           // status answers kept in memory (with Options.Events); default 4096, -1: none
 }
 
 // WithDefaults returns c with zero fields set to their defaults.
@@ -73,6 +74,9 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.EventsHeartbeat == 0 {
 		c.EventsHeartbeat = 15 * time.Second
+	}
+	if c.StatusCacheSize == 0 {
+		c.StatusCacheSize = 4096
 	}
 	if c.RateLimits == nil {
 		c.RateLimits, _ = ParseRateLimits("") // the defaults parse
@@ -98,6 +102,9 @@ func (c Config) Validate() error {
 	}
 	if c.EventsMaxStreams < 1 {
 		errs = append(errs, fmt.Errorf("EventsMaxStreams %d: want at least 1", c.EventsMaxStreams))
+	}
+	if c.StatusCacheSize < -1 {
+		errs = append(errs, fmt.Errorf("StatusCacheSize %d: want -1 (off) or at least 1", c.StatusCacheSize))
 	}
 	if c.EventsHeartbeat < 0 {
 		errs = append(errs, errors.New("EventsHeartbeat must not be negative"))
@@ -134,6 +141,8 @@ type Server struct {
 	events  *live.Hub    // GET /api/blueprint/events, when set
 	reads   *sharedReads // the streams' reads, one per subscriber at a time
 	streams atomic.Int64 // event streams open
+
+	statusCache *statusCache // status answers, kept while Options.Events hears changes; nil: off
 }
 
 // New returns the api built from o completed by its defaults, or every error of o at once.
@@ -152,6 +161,7 @@ func New(o Options) (*Server, error) {
 	}
 	if o.Events != nil {
 		s.reads = newSharedReads(o.Store)
+		s.keepStatusAnswers(o.Events, o.Metrics)
 	}
 	if o.TracerProvider != nil {
 		s.tracing = traceRequests(o.TracerProvider, o.Propagator)

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+
+	"photogen/generation"
 )
 
 type statusResponse struct {
@@ -24,35 +26,51 @@ type statusResponse struct {
 	Error        *string  `json:"error"`
 }
 
-// handleStatus answers the front end's poll with one indexed query. The ETag is a hash
-// of the body, so If-None-Match gets 304 until something the client sees changes.
+// handleStatus answers the front end's poll with one indexed query, or from the status
+// cache. The ETag is a hash of the body, so If-None-Match gets 304 until something the
+// client sees changes.
 func (s *Server) handleStatus(c *gin.Context) {
-	resp, err := s.status(c.Request.Context(), accessToken(c))
+	a, err := s.statusAnswer(c.Request.Context(), accessToken(c))
 	if err != nil {
 		renderError(c, err)
 		return
 	}
-	body, err := json.Marshal(resp)
-	if err != nil {
-		renderError(c, err)
-		return
-	}
-	sum := sha256.Sum256(body)
-	etag := `"` + hex.EncodeToString(sum[:16]) + `"`
-	c.Header("ETag", etag)
+	c.Header("ETag", a.etag)
 	c.Header("Cache-Control", "private, no-cache")
-	if etagMatches(c.GetHeader("If-None-Match"), etag) {
+	if etagMatches(c.GetHeader("If-None-Match"), a.etag) {
 		c.Status(http.StatusNotModified)
 		return
 	}
-	c.Data(http.StatusOK, "application/json; charset=utf-8", body)
+	c.Data(http.StatusOK, "application/json; charset=utf-8", a.body)
 }
 
-func (s *Server) status(ctx context.Context, token string) (statusResponse, error) {
-	sub, err := s.subscriberByToken(ctx, token)
-	if err != nil {
-		return statusResponse{}, err
+// statusAnswer returns the status answer of the subscriber whose access token is token:
+// the one kept in the status cache, or one read from the database (then kept).
+func (s *Server) statusAnswer(ctx context.Context, token string) (statusAnswer, error) {
+	if err := checkToken(token); err != nil {
+		return statusAnswer{}, err
 	}
+	key := sha256.Sum256([]byte(token))
+	a, version, ok := s.statusCache.get(key)
+	if ok {
+		return a, nil
+	}
+	sub, err := s.subscriberByHash(ctx, key[:])
+	if err != nil {
+		return statusAnswer{}, err
+	}
+	body, err := json.Marshal(statusOf(sub))
+	if err != nil {
+		return statusAnswer{}, err
+	}
+	sum := sha256.Sum256(body)
+	a = statusAnswer{id: sub.ID, body: body, etag: `"` + hex.EncodeToString(sum[:16]) + `"`}
+	s.statusCache.put(version, key, a)
+	return a, nil
+}
+
+// statusOf is the status endpoint's view of sub.
+func statusOf(sub *generation.Subscriber) statusResponse {
 	urls := sub.PhotoURLs
 	if urls == nil {
 		urls = []string{}
@@ -61,7 +79,7 @@ func (s *Server) status(ctx context.Context, token string) (statusResponse, erro
 		State: string(sub.Status), Paid: sub.PaidAt != nil, TotalPhotos: len(urls),
 		TargetPhotos: sub.TargetPhotos, PhotoURLs: urls,
 		UpdatedAt: sub.UpdatedAt.UTC().Format(time.RFC3339), Error: sub.Error,
-	}, nil
+	}
 }
 
 // etagMatches implements If-None-Match's list and wildcard forms (weak comparison).

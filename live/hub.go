@@ -20,6 +20,8 @@ type Hub struct {
 	closed bool
 	done   chan struct{}
 	epoch  time.Time // with its monotonic reading: RungAt compares monotonic times
+
+	watchers []Watcher // told each change (Watch)
 }
 
 // NewHub returns an empty, open Hub.
@@ -88,13 +90,17 @@ func (s *Subscription) ring(now time.Time) {
 	}
 }
 
-// Notify wakes every stream of subscriber id.
+// Notify wakes every stream of subscriber id, then tells the Watchers.
 func (h *Hub) Notify(id uuid.UUID) {
 	h.mu.Lock()
-	defer h.mu.Unlock()
 	now := time.Now()
 	for s := range h.subs[id] {
 		s.ring(now)
+	}
+	watchers := h.watchers
+	h.mu.Unlock()
+	for _, w := range watchers {
+		w.Changed(id)
 	}
 }
 

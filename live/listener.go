@@ -30,7 +30,8 @@ func NewListener(s *store.Store, hub *Hub, logger *slog.Logger) *Listener {
 
 // Run listens until ctx ends and then returns nil. Each time it (re)connects it wakes
 // every stream, since notices sent while it was away are lost: the streams read what
-// they missed from the database.
+// they missed from the database. It tells the Hub's Watchers when it listens and when it
+// has lost its connection (Hub.Listening).
 func (l *Listener) Run(ctx context.Context) error {
 	minB, maxB := l.MinBackoff, l.MaxBackoff
 	if minB <= 0 {
@@ -42,6 +43,7 @@ func (l *Listener) Run(ctx context.Context) error {
 	backoff := minB
 	for {
 		err := l.listen(ctx, func() { backoff = minB })
+		l.hub.Listening(false)
 		if ctx.Err() != nil {
 			return nil
 		}
@@ -68,7 +70,7 @@ func (l *Listener) listen(ctx context.Context, connected func()) error {
 		_ = ln.Close(cctx)
 	}()
 	connected()
-	l.hub.NotifyAll()
+	l.hub.Listening(true) // wakes every stream: notices sent while away are lost
 	for {
 		n, err := ln.Next(ctx)
 		if errors.Is(err, store.ErrBadNotice) {

@@ -1,6 +1,6 @@
 // Package metrics holds photogen's Prometheus collectors: HTTP requests in
-// the api, job runs, predictions and provider calls in the worker, and the
-// River queue. Every collector lives on a registry the
+// the api, job runs, predictions and provider calls in the worker, the River
+// queue, and the api's status cache. Every collector lives on a registry the
 // package creates; nothing is registered on prometheus.DefaultRegisterer.
 //
 // This file builds that registry and serves it; each other file holds one
@@ -38,6 +38,8 @@ type Metrics struct {
 	generationDuration prometheus.Histogram
 	storeDelay         prometheus.Histogram
 	webhooks           *prometheus.CounterVec
+
+	statusCache statusCache
 }
 
 // New returns a Metrics whose registry holds the Go runtime and process
@@ -56,6 +58,7 @@ func New() *Metrics {
 	m.initPredictions()
 	m.initProvider()
 	m.initGeneration()
+	m.initStatusCache()
 	return m
 }
 

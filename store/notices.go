@@ -1,6 +1,6 @@
 // This file is the doorbell of live updates: the channel migration 00006's trigger
-// notifies when a subscriber's photos, state or reason change, and a connection that
-// listens on it.
+// notifies when a subscriber's photos, state or reason change (and, since 00007, its
+// payment or updated_at: whatever the status shows), and a connection that listens on it.
 
 package store
 
@@ -16,7 +16,8 @@ import (
 )
 
 // SubscriberChannel is the channel subscribers_notify_changed notifies, at the commit of
-// the transaction that appended a photo or changed a subscriber's state or reason.
+// the transaction that changed what a subscriber's status shows: photos, state, reason,
+// payment, target or updated_at.
 const SubscriberChannel = "photogen_subscriber"
 
 // SubscriberNotice is one notification of SubscriberChannel: whom to read again. Photos

@@ -11,8 +11,9 @@ import (
 	"photogen/store"
 )
 
-// TestSubscriberNoticeAtCommit: a change a stream shows rings at commit, not before and
-// not for a rollback; a change it does not show (wake_pending) rings nothing.
+// TestSubscriberNoticeAtCommit: a change the status or a stream shows rings at commit, not
+// before and not for a rollback; updated_at alone (a repeated payment) rings; the
+// worker's news (wake_pending) rings nothing.
 func TestSubscriberNoticeAtCommit(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -51,9 +52,15 @@ func TestSubscriberNoticeAtCommit(t *testing.T) {
 	require.NoError(t, tx.Rollback(ctx))
 	none()
 
-	_, err = db.Pool.Exec(ctx, `UPDATE subscribers SET wake_pending = true, updated_at = now() WHERE id = $1`, id)
+	_, err = db.Pool.Exec(ctx, `UPDATE subscribers SET wake_pending = true WHERE id = $1`, id)
 	require.NoError(t, err)
 	none()
+
+	_, err = db.Pool.Exec(ctx, `UPDATE subscribers SET updated_at = now() WHERE id = $1`, id)
+	require.NoError(t, err)
+	n, err = ln.Next(ctx)
+	require.NoError(t, err)
+	require.Equal(t, id, n.SubscriberID)
 }
 
 func TestParseSubscriberNotice(t *testing.T) {

@@ -61,6 +61,7 @@ func (c *config) bindings() []binding {
 		{env: "TRUSTED_PROXIES", field: &c.API.TrustedProxies},
 		{env: "CORS_ALLOWED_ORIGINS", field: &c.API.CORSOrigins},
 		{env: "EVENTS_MAX_STREAMS", field: &c.API.EventsMaxStreams},
+		{env: "STATUS_CACHE_SIZE", field: &c.API.StatusCacheSize},
 		{env: "OPERATOR_TOKEN", field: &c.API.OperatorToken},
 
 		{env: "PHOTO_BATCH_SIZE", field: &c.Worker.BatchSize},
