@@ -45,8 +45,7 @@ func succeed(t *testing.T, s *store.Store, sub uuid.UUID, n int) []string {
 	for range n {
 		pid := uuid.NewString()
 		url := "https://files.example/" + pid + ".png"
-		intent, err := s.AddIntent(ctx, sub, 1)
-		require.NoError(t, err)
+		intent := testdb.AddIntent(t, s.Pool(), sub, 1)
 		require.NoError(t, s.ResolveIntent(ctx, intent, pid, generation.PredictionStarting))
 		_, res, err := s.RecordOutcome(ctx, generation.Prediction{ID: pid, Status: generation.PredictionSucceeded, OutputURLs: []string{url}})
 		require.NoError(t, err)
@@ -115,7 +114,8 @@ func TestAppendSucceededIsCappedAndIdempotent(t *testing.T) {
 
 	l, err := s.LedgerFor(ctx, id)
 	require.NoError(t, err)
-	require.Equal(t, store.Ledger{Created: 10, Failed: 0}, l)
+	require.Equal(t, store.Ledger{Photos: 7, Target: 7, Unappended: 3, Created: 10, Failed: 0}, l,
+		"the three beyond the target stay kept and unappended")
 }
 
 func TestAppendSucceededConcurrentCallsNeverDuplicate(t *testing.T) {
@@ -215,13 +215,13 @@ func TestReserveCreationsNeverOvershootsTheWindow(t *testing.T) {
 		}
 		for i := range 20 {
 			wg.Go(func() {
-				intents, _, err := s.ReserveCreations(ctx, id, []int64{int64(100 + i)}, 5, 40, perMinute600)
+				intents, _, err := s.ReserveCreations(ctx, id, []int64{int64(100 + i)}, store.Window{Batch: 5, Budget: 40}, perMinute600)
 				require.NoError(t, err)
 				got.Add(int32(len(intents)))
 			})
 		}
 		time.Sleep(300 * time.Millisecond) // let them start and wait for the row
-		intents, _, err := tx.ReserveCreations(ctx, id, []int64{1, 2, 3, 4, 5, 6}, 5, 40, perMinute600)
+		intents, _, err := tx.ReserveCreations(ctx, id, []int64{1, 2, 3, 4, 5, 6}, store.Window{Batch: 5, Budget: 40}, perMinute600)
 		require.Len(t, intents, 5)
 		return err
 	})
@@ -262,23 +262,23 @@ func TestReserveCreationsTakesTheFleetsSlotsOnlyForWhatItWrites(t *testing.T) {
 		require.NoError(t, err)
 	}
 
-	intents, wait, err := s.ReserveCreations(ctx, a, []int64{1, 2, 3, 4, 5, 6, 7, 8}, 5, 40, limit)
+	intents, wait, err := s.ReserveCreations(ctx, a, []int64{1, 2, 3, 4, 5, 6, 7, 8}, store.Window{Batch: 5, Budget: 40}, limit)
 	require.NoError(t, err)
 	require.Len(t, intents, 5, "the window of 5")
 	require.Zero(t, wait)
-	intents, wait, err = s.ReserveCreations(ctx, a, []int64{9}, 5, 40, limit)
+	intents, wait, err = s.ReserveCreations(ctx, a, []int64{9}, store.Window{Batch: 5, Budget: 40}, limit)
 	require.NoError(t, err)
 	require.Empty(t, intents, "a's window is full")
 	require.Zero(t, wait, "the window refused, not the fleet's limit")
 	require.Equal(t, 5, createSlotsTaken(t, db))
 
-	intents, wait, err = s.ReserveCreations(ctx, b, []int64{11, 12, 13}, 5, 40, limit)
+	intents, wait, err = s.ReserveCreations(ctx, b, []int64{11, 12, 13}, store.Window{Batch: 5, Budget: 40}, limit)
 	require.NoError(t, err)
 	require.Len(t, intents, 1, "the one slot a's refused reservation did not take")
 	require.Greater(t, wait, 59*time.Second, "the next slot frees up a minute after the first")
 	require.Equal(t, 6, createSlotsTaken(t, db))
 
-	intents, _, err = s.ReserveCreations(ctx, b, []int64{14}, 5, 40, store.NoCreationLimit)
+	intents, _, err = s.ReserveCreations(ctx, b, []int64{14}, store.Window{Batch: 5, Budget: 40}, store.NoCreationLimit)
 	require.NoError(t, err)
 	require.Len(t, intents, 1, "a refused create's retry takes no new slot")
 	require.Equal(t, 6, createSlotsTaken(t, db))

@@ -82,10 +82,11 @@ func serve(ctx context.Context, mode string, cfg config, e env) error {
 	}
 	rc.Transport = tr.Transport("replicate", nil)
 	var riverClient *river.Client[pgx.Tx]
+	var gw *worker.GenerateWorker
 	if mode == "api" {
 		riverClient, err = generation.NewInserter(pool, tr.RiverMiddleware()...)
 	} else {
-		riverClient, err = newWorkerClient(cfg, rc, st, bucket, m, tr, logger)
+		riverClient, gw, err = newWorkerClient(cfg, rc, st, bucket, m, tr, logger)
 	}
 	if err != nil {
 		return err
@@ -117,7 +118,7 @@ func serve(ctx context.Context, mode string, cfg config, e env) error {
 	}
 	if mode != "api" {
 		g.add(riverComponent(riverClient, cfg.Worker.SoftStop, func(ctx context.Context) {
-			worker.WakeAsleep(ctx, riverClient, st, logger)
+			gw.Wakes(ctx, riverClient)
 		}))
 	}
 	if mode != "worker" && cfg.API.JWTSecret == "" {
