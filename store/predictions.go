@@ -283,3 +283,17 @@ func (s *Store) PredictionsInFlight(ctx context.Context) (int, error) {
 		WHERE status IN ('creating', 'starting', 'processing', 'finished')`).Scan(&n)
 	return n, translate("predictions in flight", err)
 }
+
+// ModelPace is how long the recent predictions took, from their reservation to their
+// end, fleet-wide (one model per deployment): the 95th percentile of the last n that
+// ended at the provider, and how many it saw (fewer than n early on).
+func (s *Store) ModelPace(ctx context.Context, n int) (p95 time.Duration, seen int, err error) {
+	const q = `SELECT coalesce(percentile_cont(0.95) WITHIN GROUP (ORDER BY d), 0), count(*)
+		FROM (SELECT extract(epoch FROM completed_at - created_at) AS d FROM predictions
+		      WHERE completed_at IS NOT NULL AND provider_id IS NOT NULL
+		        AND status IN ('finished', 'succeeded', 'failed')
+		      ORDER BY completed_at DESC LIMIT $1) recent`
+	var secs float64
+	err = s.db.QueryRow(ctx, q, n).Scan(&secs, &seen)
+	return time.Duration(secs * float64(time.Second)), seen, translate("model pace", err)
+}

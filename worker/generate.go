@@ -68,6 +68,8 @@ type GenerateWorker struct {
 	running  atomic.Int32 // attempts under way in this process
 	lastTook atomic.Int64 // how long the last prediction this process kept took (a time.Duration)
 	bell     bell         // rings lingering attempts (see Wakes)
+	pace     pace         // the model's recent pace, for late-webhook checks
+	attempts *attempts    // this process's attempts, for the hand-back of dropped outcomes
 }
 
 // NewGenerateWorker returns a worker that makes photos with p and keeps them with k;
@@ -78,7 +80,7 @@ func NewGenerateWorker(s *store.Store, p Provider, k *photos.Keeper, cfg Config,
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	return &GenerateWorker{store: s, provider: p, keeper: k, cfg: cfg, logger: logger, obs: NopObserver{}, tracer: noTracer}, nil
+	return &GenerateWorker{store: s, provider: p, keeper: k, cfg: cfg, logger: logger, obs: NopObserver{}, tracer: noTracer, attempts: newAttempts()}, nil
 }
 
 // Observe sends the worker's job runs, finished predictions and photos to obs.
@@ -103,6 +105,10 @@ func (w *GenerateWorker) Work(ctx context.Context, job *river.Job[generation.Gen
 		w.bell.ringAll() // the lingering attempts stop lingering: a job may wait for a slot
 	}
 	defer w.running.Add(-1)
+	if job.AttemptedAt != nil {
+		w.attempts.start(job.ID)
+		defer w.attempts.end(job.ID, *job.AttemptedAt)
+	}
 	defer func() { w.obs.ObserveJobRun(job.Kind, jobOutcome(err), time.Since(start)) }()
 	return w.work(ctx, job)
 }

@@ -50,7 +50,7 @@ func (w *GenerateWorker) finish(ctx context.Context, a *attemptState) (sleep tim
 		if _, err := tx.TakeWake(ctx, a.sub.ID); err != nil {
 			return err
 		}
-		sleep = w.untilNextCheck(ledger)
+		sleep = w.untilNextCheck(ctx, ledger)
 		return nil
 	})
 	return sleep, err
@@ -62,10 +62,11 @@ const minSleep = 6 * time.Second
 
 // untilNextCheck is how long until the first prediction in flight is due for a check,
 // at least minSleep; with nothing in flight, one check interval.
-func (w *GenerateWorker) untilNextCheck(l store.Ledger) time.Duration {
-	next := w.cfg.checkEvery()
+func (w *GenerateWorker) untilNextCheck(ctx context.Context, l store.Ledger) time.Duration {
+	after := w.checkAfter(ctx)
+	next := after
 	for _, p := range l.InFlight {
-		next = min(next, time.Until(p.CheckedAt.Add(w.cfg.checkEvery())))
+		next = min(next, time.Until(p.CheckedAt.Add(after)))
 	}
 	return max(next, minSleep)
 }

@@ -13,27 +13,33 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 
 	"photogen/generation"
 	"photogen/store"
 )
 
 // Wakes runs the process's side of the wake-up until ctx ends: the LISTEN connection on
-// store.WakeChannel (reconnecting with backoff), and the wake-up of jobs River reports
-// asleep with news pending (generation.WakePending). Run it beside client, the River
+// store.WakeChannel (reconnecting with backoff), the wake-up of jobs River reports
+// asleep with news pending (generation.WakePending), and, after each reconnection, the
+// hand-back of jobs whose outcome River dropped (handback.go). Run it beside client, the River
 // client that works w's jobs. Without it attempts do not linger, and a job that got news
 // while it ran sleeps until its next check.
 func (w *GenerateWorker) Wakes(ctx context.Context, client *river.Client[pgx.Tx]) {
 	var wg sync.WaitGroup
-	wg.Go(func() { w.bell.run(ctx, w.store, w.logger) })
-	wakeAsleep(ctx, client, w.store, w.logger)
+	wg.Go(func() { w.bell.run(ctx, w.store, w.logger, w.attempts.signalReconnected) })
+	wg.Go(func() { w.handBack(ctx, client) })
+	w.followRiver(ctx, client)
 	wg.Wait()
 }
 
-// wakeAsleep wakes, as River reports them asleep, the generation jobs that got news
-// while they ran, until ctx ends. A missed report only delays the job to its next check.
-func wakeAsleep(ctx context.Context, client *river.Client[pgx.Tx], st *store.Store, logger *slog.Logger) {
-	events, cancel := client.Subscribe(river.EventKindJobSnoozed)
+// followRiver follows River's reports of written outcomes until ctx ends: each tells
+// the hand-back that an attempt's outcome is safe (attempts.written), and a generation
+// job reported asleep is woken if it got news while it ran (generation.WakePending). A
+// missed report only delays the job to its next check.
+func (w *GenerateWorker) followRiver(ctx context.Context, client *river.Client[pgx.Tx]) {
+	events, cancel := client.Subscribe(river.EventKindJobCompleted, river.EventKindJobSnoozed,
+		river.EventKindJobFailed, river.EventKindJobCancelled)
 	defer cancel()
 	for {
 		select {
@@ -43,16 +49,24 @@ func wakeAsleep(ctx context.Context, client *river.Client[pgx.Tx], st *store.Sto
 			if !ok {
 				return
 			}
-			if ev.Job == nil || ev.Job.Kind != (generation.GenerateArgs{}).Kind() {
+			if ev.Job == nil {
 				continue
 			}
-			err := st.WithTx(ctx, func(tx *store.Store) error {
-				return generation.WakePending(ctx, tx, client, ev.Job)
-			})
-			if err != nil && ctx.Err() == nil {
-				logger.WarnContext(ctx, "wake a job that got news while it ran", "job_id", ev.Job.ID, "err", err)
+			w.attempts.written(ev.Job.ID)
+			if ev.Kind == river.EventKindJobSnoozed && ev.Job.Kind == (generation.GenerateArgs{}).Kind() {
+				w.wakePending(ctx, client, ev.Job)
 			}
 		}
+	}
+}
+
+// wakePending wakes job, asleep, if it got news while it ran.
+func (w *GenerateWorker) wakePending(ctx context.Context, client *river.Client[pgx.Tx], job *rivertype.JobRow) {
+	err := w.store.WithTx(ctx, func(tx *store.Store) error {
+		return generation.WakePending(ctx, tx, client, job)
+	})
+	if err != nil && ctx.Err() == nil {
+		w.logger.WarnContext(ctx, "wake a job that got news while it ran", "job_id", job.ID, "err", err)
 	}
 }
 
@@ -135,10 +149,16 @@ const (
 	bellMaxBackoff = 5 * time.Second
 )
 
-// run listens on store.WakeChannel until ctx ends, reconnecting with backoff.
-func (b *bell) run(ctx context.Context, st *store.Store, logger *slog.Logger) {
-	for backoff := bellMinBackoff; ; backoff = min(2*backoff, bellMaxBackoff) {
-		if b.listen(ctx, st, logger) {
+// run listens on store.WakeChannel until ctx ends, reconnecting with backoff;
+// reconnected is called each time it listens again after a loss.
+func (b *bell) run(ctx context.Context, st *store.Store, logger *slog.Logger, reconnected func()) {
+	for backoff, before := bellMinBackoff, false; ; backoff = min(2*backoff, bellMaxBackoff) {
+		if b.listen(ctx, st, logger, func() {
+			if before {
+				reconnected()
+			}
+			before = true
+		}) {
 			backoff = bellMinBackoff
 		}
 		if ctx.Err() != nil {
@@ -153,14 +173,15 @@ func (b *bell) run(ctx context.Context, st *store.Store, logger *slog.Logger) {
 }
 
 // listen holds one connection until it fails or ctx ends, and reports whether it
-// listened at all.
-func (b *bell) listen(ctx context.Context, st *store.Store, logger *slog.Logger) bool {
+// listened at all; connected is called once it listens.
+func (b *bell) listen(ctx context.Context, st *store.Store, logger *slog.Logger, connected func()) bool {
 	ln, err := st.Listen(ctx, store.WakeChannel)
 	if err != nil {
 		logger.WarnContext(ctx, "wake-ups: cannot listen; lingering attempts sleep instead", "err", err)
 		return false
 	}
 	b.setListening(true)
+	connected()
 	defer func() {
 		b.setListening(false)
 		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second) // the connection may be dead

@@ -1,7 +1,8 @@
 package worker
 
 // Tests of the worker's side of the wake-up: a lingering attempt is rung by a webhook's
-// wake-up through the process's LISTEN connection, and does not linger without it.
+// wake-up through the process's LISTEN connection, and does not linger without it; and
+// of which attempts the hand-back considers.
 
 import (
 	"context"
@@ -42,7 +43,7 @@ func TestALingeringAttemptIsRungByTheWakeUp(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	bellDone := make(chan struct{})
-	go func() { defer close(bellDone); w.bell.run(ctx, st, w.logger) }()
+	go func() { defer close(bellDone); w.bell.run(ctx, st, w.logger, func() {}) }()
 	require.Eventually(t, w.bell.isListening, 30*time.Second, 5*time.Millisecond)
 
 	// The linger's deadline is far: only a ring can end it with news, since it looks at
@@ -91,4 +92,30 @@ func waiters(b *bell, id uuid.UUID) int {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return len(b.waiting[id])
+}
+
+// TestAttemptsOfferOnlyWhatRiverDidNotWrite: the hand-back considers only attempts that
+// ended here, not reported written by River, and not just ended.
+func TestAttemptsOfferOnlyWhatRiverDidNotWrite(t *testing.T) {
+	t.Parallel()
+	a := newAttempts()
+	a.start(1)
+	a.start(2)
+	a.start(3)
+	require.Empty(t, a.unwritten(), "running attempts are never handed back")
+	t1, t3 := time.Unix(1, 0), time.Unix(3, 0)
+	a.end(1, t1)
+	a.end(2, time.Unix(2, 0))
+	a.end(3, t3)
+	require.Empty(t, a.unwritten(), "the completer gets a second first")
+	a.written(2)
+	a.mu.Lock()
+	for id, e := range a.ended {
+		e.at = e.at.Add(-2 * time.Second)
+		a.ended[id] = e
+	}
+	a.mu.Unlock()
+	require.Equal(t, map[int64]time.Time{1: t1, 3: t3}, a.unwritten())
+	a.start(1) // fetched again: its new attempt runs here
+	require.Equal(t, map[int64]time.Time{3: t3}, a.unwritten())
 }
