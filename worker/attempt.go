@@ -156,10 +156,16 @@ func (w *GenerateWorker) waitStep(ctx context.Context, a *attemptState) (step, e
 	return w.finishStep, nil
 }
 
-// lingerStep waits for news until lingerUntil; news makes it look again.
+// lingerStep waits for news until lingerUntil, or until the next check is due when
+// that comes sooner than the shortest sleep (a lost webhook's check then costs no sleep);
+// news, or a check now due, makes it look again.
 func (w *GenerateWorker) lingerStep(ctx context.Context, a *attemptState) (step, error) {
-	news, err := w.linger(ctx, a.sub.ID, lingerUntil(time.Now(), a.ledger, a.took))
-	if news {
+	until, checkAt := lingerUntil(time.Now(), a.ledger, a.took), w.nextCheckAt(ctx, a.ledger)
+	if checkAt.After(until) && time.Until(checkAt) < minSleep {
+		until = checkAt
+	}
+	news, err := w.linger(ctx, a.sub.ID, until)
+	if news || !time.Now().Before(checkAt) {
 		return w.look, err
 	}
 	return w.finishStep, err

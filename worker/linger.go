@@ -18,9 +18,10 @@ import (
 // each other within milliseconds.
 const lingerFor = 300 * time.Millisecond
 
-// lingerAtMost bounds a linger: a prediction expected sooner is waited for in place
-// (cheaper than a sleep and a wake-up); a slower model's attempt sleeps and holds no
-// worker slot while the model runs.
+// lingerAtMost bounds a linger for an expected end: a prediction expected sooner is
+// waited for in place (cheaper than a sleep and a wake-up); a slower model's attempt
+// sleeps and holds no worker slot while the model runs. (A check due sooner than the
+// shortest sleep is waited for too: see lingerStep.)
 const lingerAtMost = 2 * time.Second
 
 // lingerUntil is when a linger that starts at now ends: lingerFor after the next

@@ -63,10 +63,18 @@ const minSleep = 6 * time.Second
 // untilNextCheck is how long until the first prediction in flight is due for a check,
 // at least minSleep; with nothing in flight, one check interval.
 func (w *GenerateWorker) untilNextCheck(ctx context.Context, l store.Ledger) time.Duration {
+	return max(time.Until(w.nextCheckAt(ctx, l)), minSleep)
+}
+
+// nextCheckAt is when the first prediction in flight is due for a check; with nothing
+// in flight, one check interval from now.
+func (w *GenerateWorker) nextCheckAt(ctx context.Context, l store.Ledger) time.Time {
 	after := w.checkAfter(ctx)
-	next := after
+	next := time.Now().Add(after)
 	for _, p := range l.InFlight {
-		next = min(next, time.Until(p.CheckedAt.Add(after)))
+		if at := p.CheckedAt.Add(after); at.Before(next) {
+			next = at
+		}
 	}
-	return max(next, minSleep)
+	return next
 }
