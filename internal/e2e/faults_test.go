@@ -135,15 +135,28 @@ func TestPostgresRestartMidGeneration(t *testing.T) {
 	s.startWorker(t)
 	sub := paySubscribers(t, c, 1)[0]
 
-	require.Eventually(t, func() bool {
-		st, err := c.GetStatus(context.Background(), sub.AccessToken)
-		return err == nil && st.TotalPhotos >= 5
-	}, 30*time.Second, 20*time.Millisecond)
+	waitPhotos(t, c, sub.AccessToken, 5)
 	cl.ctl(t, "restart")
 
 	requireThirtyUnique(t, waitState(t, c, sub.AccessToken, "completed", 55*time.Second))
+	requireNonePaidTwice(t, s, sub)
+}
+
+// waitPhotos waits (30 s at most) until the subscriber has n photos.
+func waitPhotos(t *testing.T, c *demo.Client, token string, n int) {
+	t.Helper()
+	require.Eventually(t, func() bool {
+		st, err := c.GetStatus(context.Background(), token)
+		return err == nil && st.TotalPhotos >= n
+	}, 30*time.Second, 20*time.Millisecond, "%d photos not reached", n)
+}
+
+// requireNonePaidTwice checks a completed generation's ledger: the predictions created
+// are the 30 photos plus the failures, and any creation the ledger missed was cancelled.
+func requireNonePaidTwice(t *testing.T, s *stack, sub demo.Subscriber) {
+	t.Helper()
 	stats := s.fake.Stats()
-	ledger := ledgerCounts(t, pool)[sub.SubscriberID]
+	ledger := ledgerCounts(t, s.db.Pool)[sub.SubscriberID]
 	require.Equal(t, 30+ledger[1], ledger[0], "nothing created beyond the failures")
 	require.LessOrEqual(t, stats.Created, ledger[0]+stats.Canceled, "every unrecorded creation was cancelled")
 }
