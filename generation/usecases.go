@@ -99,5 +99,5 @@ func enqueue(ctx context.Context, db DB, jobs Inserter, args river.JobArgs, id u
 	if res.UniqueSkippedAsDuplicate || res.Job.State != rivertype.JobStateAvailable {
 		return nil
 	}
-	return notifyInsert(ctx, db, jobs, res.Job.Queue)
+	return notifyInsert(ctx, db.Tx(), jobs, res.Job.Queue)
 }

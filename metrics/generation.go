@@ -1,6 +1,7 @@
 // This file records the flow of a generation: the time from payment to the last photo,
 // the time from a prediction's end to its photo in our bucket, the predictions in
-// flight (read from the database at scrape time) and the Replicate webhooks received.
+// flight (read from the database at scrape time), the Replicate webhooks received and the
+// checks of predictions whose webhook is late.
 
 package metrics
 
@@ -30,7 +31,31 @@ func (m *Metrics) initGeneration() {
 	for _, o := range [...]string{"recorded", "duplicate", "unknown", "invalid"} {
 		m.webhooks.WithLabelValues(o)
 	}
-	m.registry.MustRegister(m.generationDuration, m.storeDelay, m.webhooks)
+	m.lateChecks = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "photogen_webhook_late_checks_total",
+		Help: "Checks (one GET) of predictions late for the model's pace with webhooks on, by outcome: ended (the webhook was lost) or running.",
+	}, []string{"outcome"})
+	for _, o := range [...]string{"ended", "running"} {
+		m.lateChecks.WithLabelValues(o)
+	}
+	m.handedBack = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "photogen_jobs_handed_back_total",
+		Help: "Generation jobs handed back by their own worker after River dropped their attempt's outcome (PostgreSQL unreachable), instead of waiting for the rescuer.",
+	})
+	m.registry.MustRegister(m.generationDuration, m.storeDelay, m.webhooks, m.lateChecks, m.handedBack)
+}
+
+// JobsHandedBack adds n to photogen_jobs_handed_back_total.
+func (m *Metrics) JobsHandedBack(n int) { m.handedBack.Add(float64(n)) }
+
+// LateWebhookChecked counts one late-webhook check in
+// photogen_webhook_late_checks_total{outcome}: ended when the prediction had ended.
+func (m *Metrics) LateWebhookChecked(ended bool) {
+	outcome := "running"
+	if ended {
+		outcome = "ended"
+	}
+	m.lateChecks.WithLabelValues(outcome).Inc()
 }
 
 // GenerationCompleted observes d, the time from payment to the last photo, in

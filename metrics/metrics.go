@@ -38,6 +38,8 @@ type Metrics struct {
 	generationDuration prometheus.Histogram
 	storeDelay         prometheus.Histogram
 	webhooks           *prometheus.CounterVec
+	lateChecks         *prometheus.CounterVec
+	handedBack         prometheus.Counter
 
 	statusCache statusCache
 }

@@ -1,3 +1,7 @@
+// This file moves a subscriber's generation between its states in the database: the
+// row lock decisions are taken under, the creation lock a refund waits on, start,
+// requeue and fail.
+
 package store
 
 import (
@@ -15,26 +19,6 @@ func (s *Store) LockSubscriber(ctx context.Context, id uuid.UUID) (*generation.S
 	q := `SELECT ` + subscriberColumns + ` FROM subscribers WHERE id = $1 FOR UPDATE`
 	sub, err := scanSubscriber(s.db.QueryRow(ctx, q, id))
 	return sub, translate("lock subscriber", err)
-}
-
-// RequestWake marks the subscriber's generation as having news, if it is generating,
-// and returns its status. It locks the row until the transaction ends, so it waits for
-// a worker's last look at the ledger (LockSubscriber) and is seen by the next one.
-func (s *Store) RequestWake(ctx context.Context, id uuid.UUID) (generation.Status, error) {
-	const q = `UPDATE subscribers SET wake_pending = (generation_status = 'generating')
-		WHERE id = $1 RETURNING generation_status`
-	var st generation.Status
-	err := s.db.QueryRow(ctx, q, id).Scan(&st)
-	return st, translate("request wake", err)
-}
-
-// TakeWake clears the subscriber's pending news and reports whether there was any.
-func (s *Store) TakeWake(ctx context.Context, id uuid.UUID) (bool, error) {
-	tag, err := s.db.Exec(ctx, `UPDATE subscribers SET wake_pending = false WHERE id = $1 AND wake_pending`, id)
-	if err != nil {
-		return false, translate("take wake", err)
-	}
-	return tag.RowsAffected() == 1, nil
 }
 
 // creationLock is the advisory lock key of a subscriber's creations: held shared by each

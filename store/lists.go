@@ -75,28 +75,3 @@ func (s *Store) ListStripeEvents(ctx context.Context, outcome EventOutcome, limi
 	events, err := pgx.CollectRows(rows, scanStoredEvent)
 	return events, translate("list stripe events", err)
 }
-
-// LockStripeEvent returns the inbox row of event id and locks it until the transaction
-// ends, so that replays of one event wait on each other. It gives ErrNotFound for an id
-// the inbox does not have. Use it inside WithTx.
-func (s *Store) LockStripeEvent(ctx context.Context, id string) (StoredEvent, error) {
-	q := `SELECT ` + storedEventColumns + ` FROM stripe_events WHERE event_id = $1 FOR UPDATE`
-	rows, err := s.db.Query(ctx, q, id)
-	if err != nil {
-		return StoredEvent{}, translate("lock stripe event "+id, err)
-	}
-	ev, err := pgx.CollectExactlyOneRow(rows, scanStoredEvent)
-	return ev, translate("lock stripe event "+id, err)
-}
-
-// ResolveStripeEvent gives an unmatched inbox row the outcome and subscriber that a
-// replay found. It returns false, and changes nothing, when the row is not unmatched.
-func (s *Store) ResolveStripeEvent(ctx context.Context, ev StripeEvent) (bool, error) {
-	const q = `UPDATE stripe_events SET outcome = $2, subscriber_id = $3
-		WHERE event_id = $1 AND outcome = 'unmatched'`
-	tag, err := s.db.Exec(ctx, q, ev.ID, ev.Outcome, ev.SubscriberID)
-	if err != nil {
-		return false, translate("resolve stripe event "+ev.ID, err)
-	}
-	return tag.RowsAffected() == 1, nil
-}

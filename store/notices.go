@@ -1,6 +1,7 @@
-// This file is the doorbell of live updates: the channel migration 00006's trigger
-// notifies when a subscriber's photos, state or reason change (and, since 00007, its
-// payment or updated_at: whatever the status shows), and a connection that listens on it.
+// This file is LISTEN: a connection of its own that listens on one channel, and the
+// channel of live updates, which migration 00006's trigger notifies when a subscriber's
+// photos, state or reason change (and, since 00007, its payment or updated_at: whatever
+// the status shows).
 
 package store
 
@@ -49,36 +50,64 @@ func ParseSubscriberNotice(payload string) (SubscriberNotice, error) {
 	return SubscriberNotice{SubscriberID: id, Photos: photos, At: time.UnixMicro(us)}, nil
 }
 
-// NoticeListener is one connection of its own, outside the pool, that LISTENs on
-// SubscriberChannel. It is not safe for concurrent use.
-type NoticeListener struct {
-	conn *pgx.Conn
+// Listener is one connection of its own, outside the pool, that LISTENs on one channel.
+// It is not safe for concurrent use.
+type Listener struct {
+	conn    *pgx.Conn
+	channel string
 }
 
-// ListenSubscribers opens a connection with the pool's configuration (not one of the
-// pool's: it is held for as long as it listens) and LISTENs on SubscriberChannel.
-// Notifications committed before it returns are not delivered.
-func (s *Store) ListenSubscribers(ctx context.Context) (*NoticeListener, error) {
+// Listen opens a connection with the pool's configuration (not one of the pool's: it is
+// held for as long as it listens) and LISTENs on channel. Notifications committed before
+// it returns are not delivered. channel is one of the store's constants, written as is.
+func (s *Store) Listen(ctx context.Context, channel string) (*Listener, error) {
 	conn, err := pgx.ConnectConfig(ctx, s.pool.Config().ConnConfig.Copy())
 	if err != nil {
-		return nil, fmt.Errorf("listen on %s: %w", SubscriberChannel, err)
+		return nil, fmt.Errorf("listen on %s: %w", channel, err)
 	}
-	if _, err := conn.Exec(ctx, `LISTEN `+SubscriberChannel); err != nil {
+	if _, err := conn.Exec(ctx, `LISTEN `+channel); err != nil {
 		_ = conn.Close(context.WithoutCancel(ctx))
-		return nil, fmt.Errorf("listen on %s: %w", SubscriberChannel, err)
+		return nil, fmt.Errorf("listen on %s: %w", channel, err)
 	}
-	return &NoticeListener{conn: conn}, nil
+	return &Listener{conn: conn, channel: channel}, nil
+}
+
+// Next waits for the next notification and returns its payload. An error means the
+// connection is lost (or ctx ended): close it and listen again.
+func (l *Listener) Next(ctx context.Context) (string, error) {
+	n, err := l.conn.WaitForNotification(ctx)
+	if err != nil {
+		return "", fmt.Errorf("wait on %s: %w", l.channel, err)
+	}
+	return n.Payload, nil
+}
+
+// Close closes the connection.
+func (l *Listener) Close(ctx context.Context) error { return l.conn.Close(ctx) }
+
+// NoticeListener is a Listener on SubscriberChannel that reads its notices.
+type NoticeListener struct {
+	l *Listener
+}
+
+// ListenSubscribers listens on SubscriberChannel (see Listen).
+func (s *Store) ListenSubscribers(ctx context.Context) (*NoticeListener, error) {
+	l, err := s.Listen(ctx, SubscriberChannel)
+	if err != nil {
+		return nil, err
+	}
+	return &NoticeListener{l: l}, nil
 }
 
 // Next waits for the next notification. A payload it cannot read is returned as an error
 // wrapping ErrBadNotice, with the connection still good; any other error means the
 // connection is lost (or ctx ended): close it and listen again.
 func (l *NoticeListener) Next(ctx context.Context) (SubscriberNotice, error) {
-	n, err := l.conn.WaitForNotification(ctx)
+	payload, err := l.l.Next(ctx)
 	if err != nil {
-		return SubscriberNotice{}, fmt.Errorf("wait on %s: %w", SubscriberChannel, err)
+		return SubscriberNotice{}, err
 	}
-	notice, err := ParseSubscriberNotice(n.Payload)
+	notice, err := ParseSubscriberNotice(payload)
 	if err != nil {
 		return SubscriberNotice{}, fmt.Errorf("%w: %w", ErrBadNotice, err)
 	}
@@ -89,4 +118,4 @@ func (l *NoticeListener) Next(ctx context.Context) (SubscriberNotice, error) {
 var ErrBadNotice = fmt.Errorf("bad notice on %s", SubscriberChannel)
 
 // Close closes the connection.
-func (l *NoticeListener) Close(ctx context.Context) error { return l.conn.Close(ctx) }
+func (l *NoticeListener) Close(ctx context.Context) error { return l.l.Close(ctx) }

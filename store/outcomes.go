@@ -5,7 +5,6 @@ package store
 
 import (
 	"context"
-	"time"
 
 	"github.com/google/uuid"
 
@@ -82,13 +81,4 @@ func (s *Store) DiscardFinished(ctx context.Context, providerID, reason string) 
 		WHERE provider_id = $1 AND status = 'finished'`
 	_, err := s.db.Exec(ctx, q, providerID, reason)
 	return translate("discard prediction "+providerID, err)
-}
-
-// TakeProviderReadSlots is TakePredictionSlots for the provider's reads (GET and list
-// calls), under their own fleet-wide limit (take_provider_slots' read bucket).
-func (s *Store) TakeProviderReadSlots(ctx context.Context, want, limit int, window time.Duration) (int, time.Duration, error) {
-	var granted int
-	var wait time.Duration
-	err := s.db.QueryRow(ctx, `SELECT granted, wait FROM take_provider_slots('read', $1, $2, $3)`, want, limit, window).Scan(&granted, &wait)
-	return granted, wait, translate("take provider read slots", err)
 }

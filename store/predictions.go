@@ -1,3 +1,7 @@
+// This file is the ledger of predictions: the window's rule (Ledger.Room), the intents
+// written before each create call and how they are settled, the ledger read in one
+// query, and the capped statement that appends the kept photos.
+
 package store
 
 import (
@@ -9,16 +13,6 @@ import (
 
 	"photogen/generation"
 )
-
-// AddIntent writes, before the create call, the intent to create a prediction with seed
-// in its input, and returns the ledger row's id. It commits on its own: if the process
-// dies during the call, the intent survives to be reconciled.
-func (s *Store) AddIntent(ctx context.Context, subscriberID uuid.UUID, seed int64) (int64, error) {
-	const q = `INSERT INTO predictions (subscriber_id, status, seed) VALUES ($1, 'creating', $2) RETURNING id`
-	var id int64
-	err := s.db.QueryRow(ctx, q, subscriberID, seed).Scan(&id)
-	return id, translate("add intent", err)
-}
 
 // CreationLimit is the fleet's limit on prediction creations, shared by every worker
 // through the database (take_provider_slots): PerWindow creations per Window. A negative
@@ -33,10 +27,8 @@ type CreationLimit struct {
 var NoCreationLimit = CreationLimit{PerWindow: -1}
 
 // ReserveCreations writes the intents of new predictions of the subscriber, one per seed
-// of seeds (in order) as long as its window allows: no more open (being created, in
-// flight or to keep) than batch, no more than the photos still owed (kept photos not yet
-// appended count as made), no more created in all than budget, and no more than the
-// fleet's limit grants now. It locks the subscriber's row first (in its own transaction
+// of seeds (in order), as many as the window has room for (Ledger.Room) and the fleet's
+// limit grants now. It locks the subscriber's row first (in its own transaction
 // when s is not in one), so concurrent reservations cannot overshoot together, and
 // reserves nothing unless the generation is generating. The limit's slots are taken in
 // the same transaction, only for the intents written: a slot is never taken and given
@@ -44,38 +36,30 @@ var NoCreationLimit = CreationLimit{PerWindow: -1}
 // seed goes in the provider's input, so that a create whose answer is lost can be found
 // (see Intent). It returns the intents written, in the order of seeds, and, when the
 // fleet's limit granted fewer than the window allowed, how long until its next slot.
-func (s *Store) ReserveCreations(ctx context.Context, subscriberID uuid.UUID, seeds []int64, batch, budget int, limit CreationLimit) (intents []Intent, wait time.Duration, err error) {
+func (s *Store) ReserveCreations(ctx context.Context, subscriberID uuid.UUID, seeds []int64, win Window, limit CreationLimit) (intents []Intent, wait time.Duration, err error) {
 	if s.tx == nil {
 		err = s.WithTx(ctx, func(tx *Store) error {
 			var err error
-			intents, wait, err = tx.ReserveCreations(ctx, subscriberID, seeds, batch, budget, limit)
+			intents, wait, err = tx.ReserveCreations(ctx, subscriberID, seeds, win, limit)
 			return err
 		})
 		return intents, wait, err
 	}
-	// The row lock first, in a statement of its own: the counting statement then takes
-	// its snapshot after the lock is held, and sees every reservation committed before.
+	// The row lock first, in a statement of its own: the ledger is then read with a
+	// snapshot taken after the lock is held, and sees every reservation committed before.
 	// (In one statement, the snapshot would predate a wait for the lock.)
-	if _, err := s.LockSubscriber(ctx, subscriberID); err != nil {
+	sub, err := s.LockSubscriber(ctx, subscriberID)
+	if err != nil {
 		return nil, 0, translate("reserve creations", err)
 	}
-	const room = `WITH sub AS (
-		    SELECT target_photos - jsonb_array_length(photo_urls) AS owed FROM subscribers
-		    WHERE id = $1 AND generation_status = 'generating'
-		), led AS (
-		    SELECT count(provider_id) AS created,
-		           count(*) FILTER (WHERE status = 'creating') AS intents,
-		           count(*) FILTER (WHERE status IN ('creating', 'starting', 'processing', 'finished')) AS open,
-		           count(*) FILTER (WHERE status = 'succeeded' AND appended_at IS NULL) AS unappended
-		    FROM predictions WHERE subscriber_id = $1
-		)
-		SELECT coalesce(max(greatest(0, least(cardinality($2::bigint[]), $3 - led.open, sub.owed - led.open - led.unappended,
-		                                      $4 - led.created - led.intents))), 0)
-		FROM sub, led`
-	var k int
-	if err := s.db.QueryRow(ctx, room, subscriberID, seeds, batch, budget).Scan(&k); err != nil {
-		return nil, 0, translate("reserve creations", err)
+	if sub.Status != generation.StatusGenerating {
+		return nil, 0, nil
 	}
+	l, err := s.LedgerFor(ctx, subscriberID)
+	if err != nil {
+		return nil, 0, err
+	}
+	k := min(len(seeds), l.Room(win))
 	if k > 0 && limit.PerWindow >= 0 {
 		if k, wait, err = s.TakePredictionSlots(ctx, k, limit.PerWindow, limit.Window); err != nil {
 			return nil, 0, err
@@ -130,18 +114,37 @@ func (s *Store) FinishPrediction(ctx context.Context, providerID string, status 
 	return translate("finish prediction "+providerID, err)
 }
 
-// Ledger is what the ledger holds for one subscriber.
+// Window bounds a subscriber's predictions: Batch open at once, Budget created in all.
+type Window struct {
+	Batch  int // predictions open at once (PHOTO_BATCH_SIZE)
+	Budget int // predictions the subscriber may cost in all
+}
+
+// Ledger is what the ledger holds for one subscriber, with its photo counts, all read in
+// one snapshot.
 type Ledger struct {
-	Created  int        // predictions created at the provider: the spend
-	Failed   int        // failed, canceled or aborted
-	InFlight []InFlight // starting or processing at the provider
-	ToKeep   []Finished // succeeded at the provider, the image not yet kept
-	Intents  []Intent   // creations whose answer never reached the ledger
+	Photos     int        // photos appended to the subscriber
+	Target     int        // photos the subscriber paid for
+	Unappended int        // photos kept and not yet appended
+	Created    int        // predictions created at the provider: the spend
+	Failed     int        // failed, canceled or aborted
+	InFlight   []InFlight // starting or processing at the provider
+	ToKeep     []Finished // succeeded at the provider, the image not yet kept
+	Intents    []Intent   // creations whose answer never reached the ledger
 }
 
 // Open is how many predictions occupy the subscriber's window: in flight, to keep, or
 // being created.
 func (l Ledger) Open() int { return len(l.InFlight) + len(l.ToKeep) + len(l.Intents) }
+
+// Room is how many more predictions may be created now, the one rule of the window: no
+// more open than win.Batch, no more open than the photos still owed (appended and kept
+// photos count as made), and no more created in all than win.Budget. The append moves
+// photos from Unappended to Photos, so a ledger read before it still counts right.
+func (l Ledger) Room(win Window) int {
+	owed := l.Target - l.Photos - l.Unappended
+	return max(0, min(win.Batch-l.Open(), owed-l.Open(), win.Budget-l.Created-len(l.Intents)))
+}
 
 // InFlightIDs returns the provider ids of the predictions in flight.
 func (l Ledger) InFlightIDs() []string {
@@ -174,9 +177,12 @@ type Intent struct {
 	CreatedAt time.Time
 }
 
-// LedgerFor summarises the subscriber's predictions in one query.
+// LedgerFor summarises the subscriber's predictions and photo counts in one query.
 func (s *Store) LedgerFor(ctx context.Context, subscriberID uuid.UUID) (Ledger, error) {
-	const q = `SELECT count(provider_id),
+	const q = `SELECT coalesce((SELECT jsonb_array_length(photo_urls) FROM subscribers WHERE id = $1), 0),
+		       coalesce((SELECT target_photos FROM subscribers WHERE id = $1), 0),
+		       count(*) FILTER (WHERE status = 'succeeded' AND appended_at IS NULL),
+		       count(provider_id),
 		       count(*) FILTER (WHERE status IN ('failed', 'canceled', 'aborted')),
 		       coalesce(array_agg(provider_id ORDER BY id) FILTER (WHERE status IN ('starting', 'processing')), '{}'),
 		       coalesce(array_agg(created_at ORDER BY id) FILTER (WHERE status IN ('starting', 'processing')), '{}'),
@@ -193,7 +199,7 @@ func (s *Store) LedgerFor(ctx context.Context, subscriberID uuid.UUID) (Ledger, 
 	var flyIDs, keepIDs, keepURLs []string
 	var flyCreated, flyChecked, keepDone, keepCreated, intentCreated []time.Time
 	var intentIDs, seeds []int64
-	err := s.db.QueryRow(ctx, q, subscriberID).Scan(&l.Created, &l.Failed, &flyIDs, &flyCreated, &flyChecked,
+	err := s.db.QueryRow(ctx, q, subscriberID).Scan(&l.Photos, &l.Target, &l.Unappended, &l.Created, &l.Failed, &flyIDs, &flyCreated, &flyChecked,
 		&keepIDs, &keepURLs, &keepDone, &keepCreated, &intentIDs, &seeds, &intentCreated)
 	for i := range flyIDs {
 		l.InFlight = append(l.InFlight, InFlight{ProviderID: flyIDs[i], CreatedAt: flyCreated[i], CheckedAt: flyChecked[i]})
@@ -267,4 +273,27 @@ func (s *Store) AppendSucceeded(ctx context.Context, subscriberID uuid.UUID) (Ap
 	var r AppendResult
 	err := s.db.QueryRow(ctx, appendSucceeded, subscriberID).Scan(&r.Appended, &r.Photos, &r.TargetPhotos, &r.Status)
 	return r, translate("append photos", err)
+}
+
+// PredictionsInFlight counts the predictions created (or being created) and not yet
+// final or kept, fleet-wide.
+func (s *Store) PredictionsInFlight(ctx context.Context) (int, error) {
+	var n int
+	err := s.db.QueryRow(ctx, `SELECT count(*) FROM predictions
+		WHERE status IN ('creating', 'starting', 'processing', 'finished')`).Scan(&n)
+	return n, translate("predictions in flight", err)
+}
+
+// ModelPace is how long the recent predictions took, from their reservation to their
+// end, fleet-wide (one model per deployment): the 95th percentile of the last n that
+// ended at the provider, and how many it saw (fewer than n early on).
+func (s *Store) ModelPace(ctx context.Context, n int) (p95 time.Duration, seen int, err error) {
+	const q = `SELECT coalesce(percentile_cont(0.95) WITHIN GROUP (ORDER BY d), 0), count(*)
+		FROM (SELECT extract(epoch FROM completed_at - created_at) AS d FROM predictions
+		      WHERE completed_at IS NOT NULL AND provider_id IS NOT NULL
+		        AND status IN ('finished', 'succeeded', 'failed')
+		      ORDER BY completed_at DESC LIMIT $1) recent`
+	var secs float64
+	err = s.db.QueryRow(ctx, q, n).Scan(&secs, &seen)
+	return time.Duration(secs * float64(time.Second)), seen, translate("model pace", err)
 }

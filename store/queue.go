@@ -1,3 +1,6 @@
+// This file reads River's queue for operators: job counts by state, the oldest job
+// waiting, and a subscriber's jobs.
+
 package store
 
 import (
@@ -58,13 +61,4 @@ func (s *Store) JobsFor(ctx context.Context, subscriberID uuid.UUID) ([]Job, err
 		return nil
 	})
 	return jobs, translate("jobs", err)
-}
-
-// PredictionsInFlight counts the predictions created (or being created) and not yet
-// final or kept, fleet-wide.
-func (s *Store) PredictionsInFlight(ctx context.Context) (int, error) {
-	var n int
-	err := s.db.QueryRow(ctx, `SELECT count(*) FROM predictions
-		WHERE status IN ('creating', 'starting', 'processing', 'finished')`).Scan(&n)
-	return n, translate("predictions in flight", err)
 }

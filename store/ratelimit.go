@@ -1,3 +1,7 @@
+// This file is the fleet-wide limits on calls to the provider, shared by every worker
+// through the database: creations (take_prediction_slots) and reads
+// (take_provider_slots' read bucket).
+
 package store
 
 import (
@@ -14,4 +18,13 @@ func (s *Store) TakePredictionSlots(ctx context.Context, want, limit int, window
 	var wait time.Duration
 	err := s.db.QueryRow(ctx, `SELECT granted, wait FROM take_prediction_slots($1, $2, $3)`, want, limit, window).Scan(&granted, &wait)
 	return granted, wait, translate("take prediction slots", err)
+}
+
+// TakeProviderReadSlots is TakePredictionSlots for the provider's reads (GET and list
+// calls), under their own fleet-wide limit (take_provider_slots' read bucket).
+func (s *Store) TakeProviderReadSlots(ctx context.Context, want, limit int, window time.Duration) (int, time.Duration, error) {
+	var granted int
+	var wait time.Duration
+	err := s.db.QueryRow(ctx, `SELECT granted, wait FROM take_provider_slots('read', $1, $2, $3)`, want, limit, window).Scan(&granted, &wait)
+	return granted, wait, translate("take provider read slots", err)
 }

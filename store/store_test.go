@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"os"
 	"sync"
 	"sync/atomic"
@@ -13,6 +14,8 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/stretchr/testify/require"
 
 	"photogen/internal/testdb"
@@ -45,8 +48,7 @@ func succeed(t *testing.T, s *store.Store, sub uuid.UUID, n int) []string {
 	for range n {
 		pid := uuid.NewString()
 		url := "https://files.example/" + pid + ".png"
-		intent, err := s.AddIntent(ctx, sub, 1)
-		require.NoError(t, err)
+		intent := testdb.AddIntent(t, s.Pool(), sub, 1)
 		require.NoError(t, s.ResolveIntent(ctx, intent, pid, generation.PredictionStarting))
 		_, res, err := s.RecordOutcome(ctx, generation.Prediction{ID: pid, Status: generation.PredictionSucceeded, OutputURLs: []string{url}})
 		require.NoError(t, err)
@@ -115,7 +117,8 @@ func TestAppendSucceededIsCappedAndIdempotent(t *testing.T) {
 
 	l, err := s.LedgerFor(ctx, id)
 	require.NoError(t, err)
-	require.Equal(t, store.Ledger{Created: 10, Failed: 0}, l)
+	require.Equal(t, store.Ledger{Photos: 7, Target: 7, Unappended: 3, Created: 10, Failed: 0}, l,
+		"the three beyond the target stay kept and unappended")
 }
 
 func TestAppendSucceededConcurrentCallsNeverDuplicate(t *testing.T) {
@@ -215,13 +218,13 @@ func TestReserveCreationsNeverOvershootsTheWindow(t *testing.T) {
 		}
 		for i := range 20 {
 			wg.Go(func() {
-				intents, _, err := s.ReserveCreations(ctx, id, []int64{int64(100 + i)}, 5, 40, perMinute600)
+				intents, _, err := s.ReserveCreations(ctx, id, []int64{int64(100 + i)}, store.Window{Batch: 5, Budget: 40}, perMinute600)
 				require.NoError(t, err)
 				got.Add(int32(len(intents)))
 			})
 		}
 		time.Sleep(300 * time.Millisecond) // let them start and wait for the row
-		intents, _, err := tx.ReserveCreations(ctx, id, []int64{1, 2, 3, 4, 5, 6}, 5, 40, perMinute600)
+		intents, _, err := tx.ReserveCreations(ctx, id, []int64{1, 2, 3, 4, 5, 6}, store.Window{Batch: 5, Budget: 40}, perMinute600)
 		require.Len(t, intents, 5)
 		return err
 	})
@@ -262,24 +265,115 @@ func TestReserveCreationsTakesTheFleetsSlotsOnlyForWhatItWrites(t *testing.T) {
 		require.NoError(t, err)
 	}
 
-	intents, wait, err := s.ReserveCreations(ctx, a, []int64{1, 2, 3, 4, 5, 6, 7, 8}, 5, 40, limit)
+	intents, wait, err := s.ReserveCreations(ctx, a, []int64{1, 2, 3, 4, 5, 6, 7, 8}, store.Window{Batch: 5, Budget: 40}, limit)
 	require.NoError(t, err)
 	require.Len(t, intents, 5, "the window of 5")
 	require.Zero(t, wait)
-	intents, wait, err = s.ReserveCreations(ctx, a, []int64{9}, 5, 40, limit)
+	intents, wait, err = s.ReserveCreations(ctx, a, []int64{9}, store.Window{Batch: 5, Budget: 40}, limit)
 	require.NoError(t, err)
 	require.Empty(t, intents, "a's window is full")
 	require.Zero(t, wait, "the window refused, not the fleet's limit")
 	require.Equal(t, 5, createSlotsTaken(t, db))
 
-	intents, wait, err = s.ReserveCreations(ctx, b, []int64{11, 12, 13}, 5, 40, limit)
+	intents, wait, err = s.ReserveCreations(ctx, b, []int64{11, 12, 13}, store.Window{Batch: 5, Budget: 40}, limit)
 	require.NoError(t, err)
 	require.Len(t, intents, 1, "the one slot a's refused reservation did not take")
 	require.Greater(t, wait, 59*time.Second, "the next slot frees up a minute after the first")
 	require.Equal(t, 6, createSlotsTaken(t, db))
 
-	intents, _, err = s.ReserveCreations(ctx, b, []int64{14}, 5, 40, store.NoCreationLimit)
+	intents, _, err = s.ReserveCreations(ctx, b, []int64{14}, store.Window{Batch: 5, Budget: 40}, store.NoCreationLimit)
 	require.NoError(t, err)
 	require.Len(t, intents, 1, "a refused create's retry takes no new slot")
 	require.Equal(t, 6, createSlotsTaken(t, db))
+}
+
+// TestModelPaceIsTheRecentP95: the pace is the 95th percentile of the last predictions
+// that ended at the provider, from their reservation to their end; intents, predictions
+// in flight and older ones do not count.
+func TestModelPaceIsTheRecentP95(t *testing.T) {
+	t.Parallel()
+	db := testdb.New(t)
+	s := store.New(db.Pool)
+	ctx := context.Background()
+	p95, seen, err := s.ModelPace(ctx, 20)
+	require.NoError(t, err)
+	require.Zero(t, seen, "a new deployment knows no pace")
+	require.Zero(t, p95)
+
+	id := newSubscriber(t, s, 30)
+	add := func(status string, took time.Duration, endedAgo time.Duration) {
+		_, err := db.Pool.Exec(ctx, `INSERT INTO predictions (subscriber_id, status, seed, provider_id, provider_output_url, output_url,
+			created_at, completed_at) VALUES ($1, $2, 1, $3, 'https://x.example/o.png', 'https://ours.example/o.png', now() - $4::interval - $5::interval,
+			CASE WHEN $2 IN ('starting', 'processing') THEN NULL ELSE now() - $4::interval END)`,
+			id, status, uuid.NewString(), endedAgo, took)
+		require.NoError(t, err)
+	}
+	add("succeeded", time.Hour, time.Hour) // old: beyond the last 20
+	for i := range 19 {
+		add("succeeded", time.Second, time.Duration(i)*time.Second)
+	}
+	add("failed", 3*time.Second, 0)
+	add("processing", time.Hour, 0) // in flight: not ended
+	p95, seen, err = s.ModelPace(ctx, 20)
+	require.NoError(t, err)
+	require.Equal(t, 20, seen)
+	// 19 of 1 s and one of 3 s: the 95th percentile interpolates between them.
+	require.InDelta(t, 1.1, p95.Seconds(), 0.05)
+}
+
+// TestHandBackJobsRelyOnRiversColumns lets a River client work a generation job and,
+// while it runs, hands it back: the row is found by state, kind, the attempted_at its
+// worker was given and the client's ID as the last of attempted_by, as HandBackJobs
+// expects. The completer's write of the
+// attempt's outcome then finds no row: nothing resurrects the job. Another client's ID,
+// or another attempt's time, hands back nothing.
+func TestHandBackJobsRelyOnRiversColumns(t *testing.T) {
+	t.Parallel()
+	db := testdb.New(t)
+	s := store.New(db.Pool)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+
+	running, release := make(chan *river.Job[generation.GenerateArgs], 1), make(chan struct{})
+	workers := river.NewWorkers()
+	river.AddWorker(workers, river.WorkFunc(func(ctx context.Context, job *river.Job[generation.GenerateArgs]) error {
+		running <- job
+		<-release
+		return nil
+	}))
+	client, err := river.NewClient(riverpgxv5.New(db.Pool), &river.Config{
+		Queues:  map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 1}},
+		Workers: workers,
+		Logger:  slog.New(slog.DiscardHandler),
+	})
+	require.NoError(t, err)
+	require.NoError(t, client.Start(ctx))
+	defer func() { _ = client.Stop(context.WithoutCancel(ctx)) }()
+
+	sub := uuid.New()
+	res, err := client.Insert(ctx, generation.GenerateArgs{SubscriberID: sub}, nil)
+	require.NoError(t, err)
+	job := <-running
+	id := job.ID
+	require.Equal(t, res.Job.ID, id)
+	require.NotNil(t, job.AttemptedAt)
+
+	kind := (generation.GenerateArgs{}).Kind()
+	handBack := func(clientID string, attemptedAt time.Time) []uuid.UUID {
+		var subs []uuid.UUID
+		require.NoError(t, s.WithTx(ctx, func(tx *store.Store) error {
+			subs, err = tx.HandBackJobs(ctx, clientID, kind, map[int64]time.Time{id: attemptedAt})
+			return err
+		}))
+		return subs
+	}
+	require.Empty(t, handBack("another client", *job.AttemptedAt))
+	require.Empty(t, handBack(client.ID(), job.AttemptedAt.Add(time.Microsecond)), "another attempt")
+	require.Equal(t, []uuid.UUID{sub}, handBack(client.ID(), *job.AttemptedAt))
+
+	close(release)
+	require.NoError(t, client.Stop(ctx)) // the attempt ends, and the completer writes it, to no row
+	var n int
+	require.NoError(t, db.Pool.QueryRow(ctx, `SELECT count(*) FROM river_job WHERE id = $1`, id).Scan(&n))
+	require.Zero(t, n, "the late write resurrected nothing")
 }

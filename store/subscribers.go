@@ -1,3 +1,6 @@
+// This file is the subscriber's row: its columns as generation.Subscriber, sign-up, and
+// the lookups by token, id, payment and email.
+
 package store
 
 import (

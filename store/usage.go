@@ -1,3 +1,6 @@
+// This file is the usage counters' statements: consume under a limit, read a period's
+// counts, and the Idempotency-Key answers with their cleanup.
+
 package store
 
 import (

@@ -1,5 +1,6 @@
-// This file is one attempt of a generation job: do what can be done now, then put the
-// job to sleep and free the worker slot until a webhook, or the next check, has news.
+// This file is one attempt of a generation job, as a small state machine: each turn does
+// one named step and says what comes next, until the attempt ends (done, or asleep until
+// a webhook or the next check has news). The linger policy is in linger.go.
 
 package worker
 
@@ -9,299 +10,177 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/google/uuid"
-	"github.com/riverqueue/river"
-
 	"photogen/generation"
 	"photogen/store"
-	"photogen/tracing"
 )
 
 // errAttemptOver asks Work to end the attempt while work remains: the job is made
 // available again at once (a zero snooze), so that no attempt outgrows its timeout.
 var errAttemptOver = errors.New("attempt window over")
 
-// attempt works sub's generation until nothing more can be done now. Each turn starts
-// from the database: keep the finished predictions' photos, append them (the capped
-// statement), adopt the creates a dead attempt left, check the predictions nothing was
-// heard of for too long, and top the window of predictions in flight back up to
-// BatchSize, within the photos owed, the budget and the fleet's rate limit. A create
-// that comes back (with a synchronous answer, or failing) starts the next turn at once.
-// When no create is under way and nothing is left to do, as the transaction that looked
-// at the ledger last (under the subscriber's row lock) says, the attempt returns
-// ErrAsleep with a snooze (finish).
-func (w *GenerateWorker) attempt(ctx context.Context, log *slog.Logger, job *river.Job[generation.GenerateArgs], sub *generation.Subscriber) error {
-	budget := w.cfg.budget(sub.TargetPhotos)
-	stopCreating := time.Now().Add(w.cfg.attemptWindow())
-	tasks := newTasks()
-	defer tasks.wait() // never leave a keep or a create call behind
-	// How long the last prediction kept took, from its reservation to its end: this
-	// subscriber's, or before it has one, the last this process kept (one model for all).
-	took := time.Duration(w.lastTook.Load())
-	for {
-		ledger, err := w.store.LedgerFor(ctx, sub.ID)
-		if err != nil {
-			return err
-		}
-		// Each finished prediction is kept in a task of its own, which then starts the
-		// prediction that replaces it: a slot is refilled as soon as its photo is stored.
-		for _, f := range ledger.ToKeep {
-			if tasks.keeping(f.ProviderID) {
-				continue
-			}
-			if d := f.CompletedAt.Sub(f.CreatedAt); d > 0 {
-				took = d
-				w.lastTook.Store(int64(d))
-			}
-			tasks.startKeep(f.ProviderID, func(own func(int64)) error {
-				if err := w.keep(ctx, log, sub.ID, f); err != nil {
-					return err
-				}
-				if !time.Now().Before(stopCreating) {
-					return nil
-				}
-				return w.refill(ctx, log, sub, budget, own)
-			})
-		}
-		r, err := w.appendSucceeded(ctx, log, sub.ID)
-		if err != nil {
-			return err
-		}
-		if r.Status != generation.StatusGenerating {
-			w.generationEnded(ctx, log, sub, r)
-			return nil
-		}
-		if reconciled, err := w.reconcileOrphans(ctx, sub, ledger.Intents, tasks); err != nil || reconciled {
-			if err != nil {
-				return err
-			}
-			continue
-		}
-		heard, err := w.checkDue(ctx, log, ledger)
-		if err != nil {
-			return err
-		}
-		if heard {
-			continue
-		}
-		want := w.room(ledger, r.Photos, r.TargetPhotos, budget)
-		if want == 0 && ledger.Open() == 0 && tasks.n == 0 {
-			return &budgetError{budget: budget, failed: ledger.Failed}
-		}
-		if want > 0 && time.Now().Before(stopCreating) {
-			started, wait, err := w.startCreates(ctx, log, sub, budget, want, tasks)
-			if err != nil {
-				return err
-			}
-			if started == 0 && ledger.Open() == 0 && tasks.n == 0 {
-				if err := w.pause(ctx, wait); err != nil {
-					return err
-				}
-				continue
-			}
-		}
-		if tasks.n > 0 {
-			if err := tasks.next(ctx); err != nil {
-				return err
-			}
-			continue
-		}
-		if w.cfg.Webhooks && ledger.Open() > 0 && time.Now().Before(stopCreating) {
-			news, err := w.linger(ctx, sub.ID, lingerUntil(time.Now(), ledger, took))
-			if err != nil {
-				return err
-			}
-			if news {
-				continue
-			}
-		}
-		sleep, err := w.finish(ctx, job, sub, budget, stopCreating)
-		if err != nil || sleep > 0 {
-			if err == nil {
-				log.DebugContext(ctx, "asleep until the provider has news", "at_most", sleep)
-				err = asleep(sleep)
-			}
-			return err
-		}
-	}
+// step is one named step of an attempt: it does its part and returns the step that
+// follows, or nil when the attempt is done. A turn takes them in this order: look,
+// appendStep, reconcileStep, checkStep, createStep, waitStep, then lingerStep or
+// finishStep; a step that finds news, a task back or work left starts the next turn
+// (look).
+type step func(ctx context.Context, a *attemptState) (step, error)
+
+// attemptState is what one attempt knows: what it was given, and what its last look at
+// the ledger found.
+type attemptState struct {
+	log          *slog.Logger
+	sub          *generation.Subscriber
+	window       store.Window // how many predictions may be open, and cost in all
+	stopCreating time.Time    // no create starts after this
+	tasks        *tasks       // keeps and creates under way
+	// took is how long the last prediction kept took, from its reservation to its end:
+	// this subscriber's, or before it has one, the last this process kept.
+	took   time.Duration
+	ledger store.Ledger       // the last look
+	result store.AppendResult // after the last append
 }
 
-// startCreates reserves up to want intents (as many as the window and the fleet's rate
-// limit allow) and starts a create task for each. It returns how many it started and,
-// when the fleet's limit gave none, how long until it will.
-func (w *GenerateWorker) startCreates(ctx context.Context, log *slog.Logger, sub *generation.Subscriber, budget, want int, tasks *tasks) (int, time.Duration, error) {
-	seeds := newSeeds(want)
-	for _, seed := range seeds {
-		tasks.own(seed)
+// creating reports whether the attempt may still start creates.
+func (a *attemptState) creating() bool { return time.Now().Before(a.stopCreating) }
+
+// idle reports whether nothing is open in the window and no task runs.
+func (a *attemptState) idle() bool { return a.ledger.Open() == 0 && a.tasks.n == 0 }
+
+// attempt works sub's generation until nothing more can be done now: the whole cycle is
+// the steps below, each naming the next. It returns nil when the generation ended, ErrAsleep
+// (with a snooze) when the job sleeps until news, or the error that ended it.
+func (w *GenerateWorker) attempt(ctx context.Context, log *slog.Logger, sub *generation.Subscriber) error {
+	a := &attemptState{
+		log: log, sub: sub,
+		window:       store.Window{Batch: w.cfg.BatchSize, Budget: w.cfg.budget(sub.TargetPhotos)},
+		stopCreating: time.Now().Add(w.cfg.attemptWindow()),
+		tasks:        newTasks(),
+		took:         time.Duration(w.lastTook.Load()),
 	}
-	intents, wait, err := w.reserve(ctx, sub, seeds, budget)
-	for _, seed := range seeds[len(intents):] {
-		tasks.disown(seed)
+	defer a.tasks.wait() // never leave a keep or a create call behind
+	for next := step(w.look); next != nil; {
+		var err error
+		if next, err = next(ctx, a); err != nil {
+			return err
+		}
 	}
+	return nil
+}
+
+// look reads the ledger and starts a task for each finished prediction not yet being
+// kept: the task keeps its photo, then starts the prediction that replaces it.
+func (w *GenerateWorker) look(ctx context.Context, a *attemptState) (step, error) {
+	ledger, err := w.store.LedgerFor(ctx, a.sub.ID)
 	if err != nil {
-		return 0, 0, err
+		return nil, err
 	}
-	for _, in := range intents {
-		tasks.startCreate(in.Seed, func(own func(int64)) error { return w.create(ctx, log, sub, in, own) })
-	}
-	return len(intents), wait, nil
-}
-
-// refill starts, in the calling task, the one prediction that replaces one just kept,
-// if the window, the budget and the fleet's rate limit allow it now; otherwise the
-// attempt's next turn will.
-func (w *GenerateWorker) refill(ctx context.Context, log *slog.Logger, sub *generation.Subscriber, budget int, own func(int64)) error {
-	seed := newSeed()
-	own(seed)
-	intents, _, err := w.reserve(ctx, sub, []int64{seed}, budget)
-	if err != nil || len(intents) == 0 {
-		return err
-	}
-	return w.create(ctx, log, sub, intents[0], own)
-}
-
-// reserve writes the intents the window and the fleet's creation limit have room for,
-// one per seed, taking a slot of the limit for each in the same transaction.
-func (w *GenerateWorker) reserve(ctx context.Context, sub *generation.Subscriber, seeds []int64, budget int) ([]store.Intent, time.Duration, error) {
-	limit := store.CreationLimit{PerWindow: w.cfg.PerMinute, Window: time.Minute}
-	return w.store.ReserveCreations(ctx, sub.ID, seeds, w.cfg.BatchSize, budget, limit)
-}
-
-// appendSucceeded moves the kept photos from the ledger to the subscriber (the capped
-// statement), in a span of its own.
-func (w *GenerateWorker) appendSucceeded(ctx context.Context, log *slog.Logger, id uuid.UUID) (r store.AppendResult, err error) {
-	ctx, span := w.span(ctx, "photos.append", tracing.Subscriber(id))
-	defer func() {
-		span.SetAttributes(tracing.AppendedKey.Int(r.Appended), tracing.PhotosKey.Int(r.Photos))
-		tracing.End(span, err)
-	}()
-	if r, err = w.store.AppendSucceeded(ctx, id); err != nil {
-		return r, err
-	}
-	if r.Appended > 0 {
-		w.obs.PhotosAppended(r.Appended)
-		log.InfoContext(ctx, "photos appended", "appended", r.Appended, "photos", r.Photos, "target", r.TargetPhotos)
-	}
-	return r, nil
-}
-
-// room is how many predictions may be created now: the window (BatchSize, no more than
-// the photos still owed) less those open, within what the budget has left.
-func (w *GenerateWorker) room(l store.Ledger, photos, target, budget int) int {
-	want := min(w.cfg.BatchSize, target-photos) - l.Open()
-	return max(0, min(want, budget-l.Created-len(l.Intents)))
-}
-
-// finish ends the attempt if nothing can be done now, in one transaction: it locks the
-// subscriber's row (a wake-up locks it too, see generation.Wake), clears the pending
-// news, looks at the ledger once more and, finding nothing to do, returns how long the
-// job may sleep: until its next prediction is due for a check. A report recorded before
-// the lock is seen here (sleep is 0: one more turn); one recorded after leaves news that
-// wakes the job once River has put it to sleep (wakeAsleep). It returns errAttemptOver
-// when work remains but the attempt has run long enough, and a sleep of 0 with no error
-// when the generation is no longer generating (the next turn sees it).
-func (w *GenerateWorker) finish(ctx context.Context, job *river.Job[generation.GenerateArgs], sub *generation.Subscriber, budget int, stopCreating time.Time) (sleep time.Duration, err error) {
-	err = w.store.WithTx(ctx, func(tx *store.Store) error {
-		locked, err := tx.LockSubscriber(ctx, sub.ID)
-		if err != nil || locked.Status != generation.StatusGenerating {
-			return err
+	a.ledger = ledger
+	for _, f := range ledger.ToKeep {
+		if a.tasks.keeping(f.ProviderID) {
+			continue
 		}
-		ledger, err := tx.LedgerFor(ctx, sub.ID)
-		if err != nil {
-			return err
+		if d := f.CompletedAt.Sub(f.CreatedAt); d > 0 {
+			a.took = d
+			w.lastTook.Store(int64(d))
 		}
-		if len(ledger.ToKeep) > 0 || w.room(ledger, len(locked.PhotoURLs), locked.TargetPhotos, budget) > 0 {
-			if time.Now().Before(stopCreating) {
-				return nil // one more turn
+		a.tasks.startKeep(f.ProviderID, func(o owner) error {
+			if err := w.keep(ctx, a.log, a.sub.ID, f); err != nil || !a.creating() {
+				return err
 			}
-			return errAttemptOver
-		}
-		if _, err := tx.TakeWake(ctx, sub.ID); err != nil {
-			return err
-		}
-		sleep = w.untilNextCheck(ledger)
-		return nil
-	})
-	return sleep, err
+			return w.refill(ctx, a, o)
+		})
+	}
+	return w.appendStep, nil
 }
 
-// minSleep is the shortest sleep: River makes a job snoozed for no longer than its
-// scheduler's interval (5 s) available at once, which would wake it for nothing.
-const minSleep = 6 * time.Second
-
-// untilNextCheck is how long until the first prediction in flight is due for a check,
-// at least minSleep; with nothing in flight, one check interval.
-func (w *GenerateWorker) untilNextCheck(l store.Ledger) time.Duration {
-	next := w.cfg.checkEvery()
-	for _, p := range l.InFlight {
-		next = min(next, time.Until(p.CheckedAt.Add(w.cfg.checkEvery())))
+// appendStep appends the kept photos; the attempt is done when the generation has left
+// generating.
+func (w *GenerateWorker) appendStep(ctx context.Context, a *attemptState) (step, error) {
+	r, err := w.appendSucceeded(ctx, a.log, a.sub.ID)
+	if err != nil {
+		return nil, err
 	}
-	return max(next, minSleep)
+	a.result = r
+	if r.Status != generation.StatusGenerating {
+		w.generationEnded(ctx, a.log, a.sub, r)
+		return nil, nil
+	}
+	return w.reconcileStep, nil
 }
 
-// generationEnded logs a generation that left generating, and times a completed one.
-func (w *GenerateWorker) generationEnded(ctx context.Context, log *slog.Logger, sub *generation.Subscriber, r store.AppendResult) {
-	log.InfoContext(ctx, "generation finished", "status", r.Status, "photos", r.Photos)
-	if r.Status == generation.StatusCompleted && r.Appended > 0 && sub.PaidAt != nil {
-		w.obs.GenerationCompleted(time.Since(*sub.PaidAt))
+// reconcileStep settles the orphaned intents; having settled one, it looks again.
+func (w *GenerateWorker) reconcileStep(ctx context.Context, a *attemptState) (step, error) {
+	settled, err := w.reconcileOrphans(ctx, a.sub, a.ledger.Intents, a.tasks)
+	if settled {
+		return w.look, err
 	}
+	return w.checkStep, err
 }
 
-// lingerFor is how long an attempt with predictions in flight waits for a webhook before
-// it goes to sleep, at least. Predictions created together finish together: the first
-// webhook wakes the job, and its siblings' webhooks follow within milliseconds. One that
-// comes while the attempt runs is seen here at once; one that comes just after the
-// attempt has ended must wait until River has put the job to sleep, which its completer
-// writes every 250 ms, before it can wake it (generation.Wake, WakeAsleep). Lingering
-// about as long saves that wait for the webhooks that follow each other.
-const lingerFor = 300 * time.Millisecond
-
-// lingerAtMost bounds a linger. When the next prediction in flight is expected sooner
-// than this (it was reserved as long ago as the last one took to finish), the attempt
-// waits for it in place: cheaper than a sleep and a wake-up. A slower model's attempt
-// sleeps, and holds no worker slot while the model runs.
-const lingerAtMost = 2 * time.Second
-
-// lingerPoll is how often a lingering attempt looks for news.
-const lingerPoll = 10 * time.Millisecond
-
-// lingerUntil is when a linger that starts at now ends: lingerFor after the next
-// prediction in flight is expected to end (reserved at CreatedAt, taking took as the last
-// one did) when that is within lingerAtMost; otherwise lingerFor from now.
-func lingerUntil(now time.Time, l store.Ledger, took time.Duration) time.Time {
-	until := now.Add(lingerFor)
-	if took <= 0 {
-		return until
+// checkStep checks the predictions due; news of an end makes it look again.
+func (w *GenerateWorker) checkStep(ctx context.Context, a *attemptState) (step, error) {
+	heard, err := w.checkDue(ctx, a.log, a.ledger)
+	if heard {
+		return w.look, err
 	}
-	var next time.Time
-	for _, p := range l.InFlight {
-		if end := p.CreatedAt.Add(took); end.After(now) && (next.IsZero() || end.Before(next)) {
-			next = end
-		}
-	}
-	if wait := next.Add(lingerFor); !next.IsZero() && wait.After(until) && !wait.After(now.Add(lingerAtMost)) {
-		until = wait
-	}
-	return until
+	return w.createStep, err
 }
 
-// linger waits until `until` for news of the subscriber's predictions (a webhook's
-// wake-up, generation.Wake), and reports whether some came; it takes the news, so that
-// the job is not woken again for it after this attempt. It lingers only while this
-// process has a worker slot free besides its own: a job waiting for a slot is never
-// kept waiting by one that lingers.
-func (w *GenerateWorker) linger(ctx context.Context, id uuid.UUID, until time.Time) (bool, error) {
-	tick := time.NewTicker(lingerPoll)
-	defer tick.Stop()
-	for time.Now().Before(until) && int(w.running.Load()) < w.cfg.Concurrency {
-		select {
-		case <-ctx.Done():
-			return false, ctx.Err()
-		case <-tick.C:
-		}
-		if news, err := w.store.TakeWake(ctx, id); err != nil || news {
-			return news, err
-		}
+// createStep starts creates for the room the window has, while the attempt may create.
+// It fails the generation when the budget is spent and nothing is left open, and pauses
+// in place when the fleet's limit granted nothing and nothing else can happen.
+func (w *GenerateWorker) createStep(ctx context.Context, a *attemptState) (step, error) {
+	want := a.ledger.Room(a.window)
+	if want == 0 && a.idle() {
+		return nil, &budgetError{budget: a.window.Budget, failed: a.ledger.Failed}
 	}
-	return false, nil
+	if want == 0 || !a.creating() {
+		return w.waitStep, nil
+	}
+	started, wait, err := w.startCreates(ctx, a, want)
+	if err != nil || started > 0 || !a.idle() {
+		return w.waitStep, err
+	}
+	return w.look, w.pause(ctx, wait)
+}
+
+// waitStep waits for the first task back when one runs; otherwise it lingers (webhooks
+// on, predictions in flight, still creating) or finishes.
+func (w *GenerateWorker) waitStep(ctx context.Context, a *attemptState) (step, error) {
+	switch {
+	case a.tasks.n > 0:
+		return w.look, a.tasks.next(ctx)
+	case w.cfg.Webhooks && a.ledger.Open() > 0 && a.creating():
+		return w.lingerStep, nil
+	}
+	return w.finishStep, nil
+}
+
+// lingerStep waits for news until lingerUntil, or until the next check is due when
+// that comes sooner than the shortest sleep (a lost webhook's check then costs no sleep);
+// news, or a check now due, makes it look again.
+func (w *GenerateWorker) lingerStep(ctx context.Context, a *attemptState) (step, error) {
+	until, checkAt := lingerUntil(time.Now(), a.ledger, a.took), w.nextCheckAt(ctx, a.ledger)
+	if checkAt.After(until) && time.Until(checkAt) < minSleep {
+		until = checkAt
+	}
+	news, err := w.linger(ctx, a.sub.ID, until)
+	if news || !time.Now().Before(checkAt) {
+		return w.look, err
+	}
+	return w.finishStep, err
+}
+
+// finishStep ends the attempt asleep when finish finds nothing to do, and otherwise
+// takes one more turn.
+func (w *GenerateWorker) finishStep(ctx context.Context, a *attemptState) (step, error) {
+	sleep, err := w.finish(ctx, a)
+	if err != nil {
+		return nil, err
+	}
+	if sleep > 0 {
+		a.log.DebugContext(ctx, "asleep until the provider has news", "at_most", sleep)
+		return nil, asleep(sleep)
+	}
+	return w.look, nil
 }

@@ -17,14 +17,14 @@ import (
 )
 
 // checkDue checks every in-flight prediction of the ledger that is due: not heard of for
-// the check interval (CheckAfter with webhooks, PollInterval without). Reads are taken
-// from the fleet's budget (ReadsPerMinute); those that do not fit wait for a later
+// checkAfter (late for the model's pace with webhooks, PollInterval without). Reads are
+// taken from the fleet's budget (ReadsPerMinute); those that do not fit wait for a later
 // turn. It reports whether a check brought news of a prediction's end.
 func (w *GenerateWorker) checkDue(ctx context.Context, log *slog.Logger, ledger store.Ledger) (heard bool, err error) {
-	now := time.Now()
+	now, after := time.Now(), w.checkAfter(ctx)
 	var due []store.InFlight
 	for _, p := range ledger.InFlight {
-		if now.Sub(p.CheckedAt) >= w.cfg.checkEvery() {
+		if now.Sub(p.CheckedAt) >= after {
 			due = append(due, p)
 		}
 	}
@@ -54,6 +54,9 @@ func (w *GenerateWorker) checkDue(ctx context.Context, log *slog.Logger, ledger 
 		ended, err := w.record(ctx, got)
 		if err != nil {
 			return heard, err
+		}
+		if w.cfg.Webhooks {
+			w.obs.LateWebhookChecked(ended)
 		}
 		heard = heard || ended
 	}

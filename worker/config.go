@@ -15,7 +15,7 @@ type Config struct {
 	PredictionBudget  int           // PREDICTION_BUDGET: predictions a subscriber may cost in all; default target+10
 	Concurrency       int           // WORKER_CONCURRENCY: jobs worked at once by one process; default 10
 	Webhooks          bool          // creates ask for webhooks (REPLICATE_WEBHOOK_URL is set)
-	CheckAfter        time.Duration // REPLICATE_WEBHOOK_CHECK_AFTER: with webhooks, a prediction not heard of this long is checked with one GET; default 30s
+	CheckAfter        time.Duration // REPLICATE_WEBHOOK_CHECK_AFTER: with webhooks, the longest a prediction goes unheard of before one GET (sooner when late for the model's pace, see pace.go); default 30s
 	PollInterval      time.Duration // REPLICATE_POLL_INTERVAL: without webhooks, between checks of a prediction still running after its synchronous wait; default 10s (a sleep lasts at least 6s)
 	ReadsPerMinute    int           // REPLICATE_READS_PER_MINUTE: GET and list calls a minute, all workers together; default 1200, -1 for no limit
 	PredictionTimeout time.Duration // PREDICTION_TIMEOUT: after this a prediction is cancelled and replaced; default 5m
@@ -90,14 +90,6 @@ func (c Config) Validate() error {
 	check(c.FetchPollInterval < time.Millisecond, "FetchPollInterval %s: want at least 1ms", c.FetchPollInterval)
 	check(c.SoftStop < 0, "SoftStop %s: must not be negative", c.SoftStop)
 	return errors.Join(errs...)
-}
-
-// checkEvery is how long a prediction in flight may go unheard of before a GET.
-func (c Config) checkEvery() time.Duration {
-	if c.Webhooks {
-		return c.CheckAfter
-	}
-	return c.PollInterval
 }
 
 // attemptWindow is how long an attempt starts new work: a third of the job timeout, so

@@ -6,7 +6,6 @@ package worker
 import (
 	"context"
 	"errors"
-	"log/slog"
 	"time"
 
 	"photogen/generation"
@@ -23,9 +22,9 @@ var errStopped = errors.New("generation stopped")
 // the answer (Prefer: wait). Throttling with a short Retry-After and transient faults
 // are retried in place (a refused create cost nothing); a long Retry-After becomes a
 // snooze of the whole job. A generation stopped meanwhile is not an error.
-func (w *GenerateWorker) create(ctx context.Context, log *slog.Logger, sub *generation.Subscriber, in store.Intent, own func(int64)) error {
-	for attempt := 0; ; attempt++ {
-		p, err := w.createRecorded(ctx, sub, in)
+func (w *GenerateWorker) create(ctx context.Context, a *attemptState, in store.Intent, o owner) error {
+	for try := 0; ; try++ {
+		p, err := w.createRecorded(ctx, a.sub, in)
 		if err == nil {
 			if p.Status.Terminal() {
 				_, err = w.record(ctx, p)
@@ -39,23 +38,22 @@ func (w *GenerateWorker) create(ctx context.Context, log *slog.Logger, sub *gene
 		switch {
 		case limited && wait > maxInProcessWait:
 			return &snoozeError{wait: wait}
-		case limited && attempt < 8:
-		case !limited && !provider.Permanent(err) && ctx.Err() == nil && attempt < 4:
-			wait = time.Duration(200<<attempt) * time.Millisecond
+		case limited && try < 8:
+		case !limited && !provider.Permanent(err) && ctx.Err() == nil && try < 4:
+			wait = time.Duration(200<<try) * time.Millisecond
 		default:
 			return err
 		}
-		log.DebugContext(ctx, "create refused, trying again", "err", err, "wait", wait)
+		a.log.DebugContext(ctx, "create refused, trying again", "err", err, "wait", wait)
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-time.After(wait):
 		}
 		// The refused create's intent is settled (abandoned, or left to the next
-		// attempt to reconcile): the retry reserves its own, if the window still has room.
-		seed := newSeed()
-		own(seed)
-		intents, _, err := w.store.ReserveCreations(ctx, sub.ID, []int64{seed}, w.cfg.BatchSize, w.cfg.budget(sub.TargetPhotos), store.NoCreationLimit)
+		// attempt to reconcile): the retry reserves its own, if the window still has
+		// room, without a slot of the fleet's limit (the first intent took it).
+		intents, _, err := w.reserve(ctx, a, 1, store.NoCreationLimit, o)
 		if err != nil || len(intents) == 0 {
 			return err
 		}
@@ -117,8 +115,8 @@ func (w *GenerateWorker) createRecorded(ctx context.Context, sub *generation.Sub
 }
 
 // reconcileOrphans settles the intents no create call of this attempt owns (a dead
-// attempt's, or a failed call's whose answer may have been lost), retrying a passing
-// fault of the provider's list in place. It reports whether it settled any.
+// attempt's, or a failed call's whose answer may have been lost). It reports whether it
+// settled any.
 func (w *GenerateWorker) reconcileOrphans(ctx context.Context, sub *generation.Subscriber, intents []store.Intent, c *tasks) (bool, error) {
 	settled := false
 	for _, in := range intents {
@@ -127,30 +125,33 @@ func (w *GenerateWorker) reconcileOrphans(ctx context.Context, sub *generation.S
 		if c.owns(in.Seed) {
 			continue
 		}
-		if open, err := w.store.IntentOpen(ctx, in.ID); err != nil || !open {
-			if err != nil {
-				return settled, err
-			}
-			continue
+		open, err := w.store.IntentOpen(ctx, in.ID)
+		if err == nil && open {
+			err = w.reconcileRetrying(ctx, sub, in)
+			settled = settled || err == nil
 		}
-		for try := 0; ; try++ {
-			_, err := w.reconcile(ctx, sub, in)
-			if err == nil {
-				break
-			}
-			var snooze *snoozeError
-			if provider.Permanent(err) || errors.As(err, &snooze) || ctx.Err() != nil || try == 3 {
-				return settled, err
-			}
-			select {
-			case <-ctx.Done():
-				return settled, ctx.Err()
-			case <-time.After(time.Duration(200<<try) * time.Millisecond):
-			}
+		if err != nil {
+			return settled, err
 		}
-		settled = true
 	}
 	return settled, nil
+}
+
+// reconcileRetrying reconciles one orphan, retrying a passing fault of the provider's
+// list in place (4 tries, 200 ms doubling); a permanent fault or a snooze is returned.
+func (w *GenerateWorker) reconcileRetrying(ctx context.Context, sub *generation.Subscriber, in store.Intent) error {
+	for try := 0; ; try++ {
+		_, err := w.reconcile(ctx, sub, in)
+		var snooze *snoozeError
+		if err == nil || provider.Permanent(err) || errors.As(err, &snooze) || ctx.Err() != nil || try == 3 {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Duration(200<<try) * time.Millisecond):
+		}
+	}
 }
 
 // reconcile settles an intent whose create answer never reached the ledger: the

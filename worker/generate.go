@@ -1,8 +1,32 @@
 // Package worker works photogen's River jobs: the generation job (a window of
 // predictions through a Provider, recorded in the ledger, kept in the photo bucket and
 // appended with the capped statement, in short attempts woken by webhooks), and the job
-// that cancels a stopped generation's predictions. NewClient builds the River client that runs them, with the
-// usage counters' periodic cleanup.
+// that cancels a stopped generation's predictions. NewClient builds the River client
+// that runs them, with the usage counters' periodic cleanup; GenerateWorker.Wakes runs
+// beside it.
+//
+// Glossary, for the words the code uses:
+//   - attempt: one run of the generation job (worker/attempt.go), a few named steps in
+//     turn; it ends done, asleep, or with an error River retries.
+//   - ledger: the subscriber's rows in predictions, one per prediction (store.Ledger).
+//   - intent: a ledger row written before its create call (status creating), with the
+//     seed that finds the prediction again if the call's answer is lost.
+//   - window: the predictions open at once (PHOTO_BATCH_SIZE); room: how many more may
+//     start now (store.Ledger.Room).
+//   - own: a task owns the seeds it is creating; an intent no task owns is an orphan,
+//     left by a failed call or a dead attempt, and is reconciled.
+//   - reconcile: settle an orphan: adopt the prediction with its seed, or abandon it.
+//   - keep: download a finished prediction's image, check it, store it in our bucket.
+//   - refill: the create that follows a kept photo, in the same task.
+//   - news: a prediction's end recorded by a webhook that no attempt has seen yet
+//     (subscribers.wake_pending).
+//   - ring: the notification (store.WakeChannel) that tells a lingering attempt that
+//     news came.
+//   - linger: an attempt with predictions in flight waiting in place for a ring, briefly,
+//     instead of going to sleep (worker/linger.go).
+//   - asleep: the job snoozed between attempts (ErrAsleep), until woken or its next check.
+//   - wake: make a sleeping job available now (generation.Wake states the handshake).
+//   - check: one GET of a prediction not heard of for a while (a lost webhook).
 package worker
 
 import (
@@ -43,6 +67,9 @@ type GenerateWorker struct {
 	tracer   trace.Tracer
 	running  atomic.Int32 // attempts under way in this process
 	lastTook atomic.Int64 // how long the last prediction this process kept took (a time.Duration)
+	bell     bell         // rings lingering attempts (see Wakes)
+	pace     pace         // the model's recent pace, for late-webhook checks
+	attempts *attempts    // this process's attempts, for the hand-back of dropped outcomes
 }
 
 // NewGenerateWorker returns a worker that makes photos with p and keeps them with k;
@@ -53,7 +80,7 @@ func NewGenerateWorker(s *store.Store, p Provider, k *photos.Keeper, cfg Config,
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	return &GenerateWorker{store: s, provider: p, keeper: k, cfg: cfg, logger: logger, obs: NopObserver{}, tracer: noTracer}, nil
+	return &GenerateWorker{store: s, provider: p, keeper: k, cfg: cfg, logger: logger, obs: NopObserver{}, tracer: noTracer, attempts: newAttempts()}, nil
 }
 
 // Observe sends the worker's job runs, finished predictions and photos to obs.
@@ -74,8 +101,14 @@ func (w *GenerateWorker) Timeout(*river.Job[generation.GenerateArgs]) time.Durat
 // backoff (and, on the last attempt, the generation is marked failed).
 func (w *GenerateWorker) Work(ctx context.Context, job *river.Job[generation.GenerateArgs]) (err error) {
 	start := time.Now()
-	w.running.Add(1)
+	if int(w.running.Add(1)) >= w.cfg.Concurrency {
+		w.bell.ringAll() // the lingering attempts stop lingering: a job may wait for a slot
+	}
 	defer w.running.Add(-1)
+	if job.AttemptedAt != nil {
+		w.attempts.start(job.ID)
+		defer w.attempts.end(job.ID, *job.AttemptedAt)
+	}
 	defer func() { w.obs.ObserveJobRun(job.Kind, jobOutcome(err), time.Since(start)) }()
 	return w.work(ctx, job)
 }
@@ -100,7 +133,7 @@ func (w *GenerateWorker) work(ctx context.Context, job *river.Job[generation.Gen
 	}
 	log.InfoContext(ctx, "generation attempt started", "photos", len(sub.PhotoURLs), "target", sub.TargetPhotos)
 
-	err = w.attempt(ctx, log, job, sub)
+	err = w.attempt(ctx, log, sub)
 	var snooze *snoozeError
 	switch {
 	case err == nil:

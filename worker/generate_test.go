@@ -139,8 +139,7 @@ func TestInFlightPredictionsAreAwaitedNotRecreated(t *testing.T) {
 	for range 3 {
 		p, err := f.provider.Create(ctx, "a heron", 1)
 		require.NoError(t, err)
-		intent, err := f.store.AddIntent(ctx, id, 1)
-		require.NoError(t, err)
+		intent := testdb.AddIntent(t, f.db.Pool, id, 1)
 		require.NoError(t, f.store.ResolveIntent(ctx, intent, p.ID, generation.PredictionStarting))
 	}
 	require.NoError(t, f.work(t, fast, id, 2))
@@ -218,10 +217,8 @@ func TestLostCreateAnswersAreReconciledNotPaidTwice(t *testing.T) {
 	// (its answer was lost), the other never left the process.
 	_, err := f.provider.Create(ctx, "a heron", 4242)
 	require.NoError(t, err)
-	_, err = f.store.AddIntent(ctx, id, 4242)
-	require.NoError(t, err)
-	_, err = f.store.AddIntent(ctx, id, 777)
-	require.NoError(t, err)
+	testdb.AddIntent(t, f.db.Pool, id, 4242)
+	testdb.AddIntent(t, f.db.Pool, id, 777)
 
 	require.NoError(t, f.work(t, fast, id, 2))
 	require.Equal(t, 4, f.fake.Stats().Created, "the lost one was adopted, not created again")

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"time"
 
+	"photogen/generation"
 	"photogen/photos"
 	"photogen/store"
 	"photogen/tracing"
@@ -39,4 +40,30 @@ func (w *GenerateWorker) keep(ctx context.Context, log *slog.Logger, sub uuid.UU
 	w.obs.PredictionFinished("succeeded")
 	w.obs.PhotoKept(time.Since(f.CompletedAt))
 	return nil
+}
+
+// appendSucceeded moves the kept photos from the ledger to the subscriber (the capped
+// statement), in a span of its own.
+func (w *GenerateWorker) appendSucceeded(ctx context.Context, log *slog.Logger, id uuid.UUID) (r store.AppendResult, err error) {
+	ctx, span := w.span(ctx, "photos.append", tracing.Subscriber(id))
+	defer func() {
+		span.SetAttributes(tracing.AppendedKey.Int(r.Appended), tracing.PhotosKey.Int(r.Photos))
+		tracing.End(span, err)
+	}()
+	if r, err = w.store.AppendSucceeded(ctx, id); err != nil {
+		return r, err
+	}
+	if r.Appended > 0 {
+		w.obs.PhotosAppended(r.Appended)
+		log.InfoContext(ctx, "photos appended", "appended", r.Appended, "photos", r.Photos, "target", r.TargetPhotos)
+	}
+	return r, nil
+}
+
+// generationEnded logs a generation that left generating, and times a completed one.
+func (w *GenerateWorker) generationEnded(ctx context.Context, log *slog.Logger, sub *generation.Subscriber, r store.AppendResult) {
+	log.InfoContext(ctx, "generation finished", "status", r.Status, "photos", r.Photos)
+	if r.Status == generation.StatusCompleted && r.Appended > 0 && sub.PaidAt != nil {
+		w.obs.GenerationCompleted(time.Since(*sub.PaidAt))
+	}
 }

@@ -1,6 +1,7 @@
 package worker
 
-// Tests of how long an attempt lingers for a webhook before it sleeps.
+// Tests of how long an attempt lingers for a webhook before it sleeps, and of when a
+// prediction is late enough for a check.
 
 import (
 	"testing"
@@ -37,6 +38,25 @@ func TestLingerUntil(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			require.Equal(t, tc.want, lingerUntil(now, tc.ledger, tc.took).Sub(now))
+		})
+	}
+}
+
+func TestLateAfter(t *testing.T) {
+	t.Parallel()
+	ceiling := 30 * time.Second
+	for _, tc := range []struct {
+		name string
+		p95  time.Duration
+		want time.Duration
+	}{
+		{"pace unknown: the ceiling", 0, ceiling},
+		{"a 0.5 s model: the floor", 500 * time.Millisecond, lateFloor},
+		{"a 2 s model: three times its p95", 2 * time.Second, 6 * time.Second},
+		{"a 20 s model: the ceiling", 20 * time.Second, ceiling},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			require.Equal(t, tc.want, lateAfter(tc.p95, ceiling))
 		})
 	}
 }

@@ -19,6 +19,11 @@ type Observer interface {
 	PhotoKept(delay time.Duration)
 	// GenerationCompleted observes the time from payment to the last photo.
 	GenerationCompleted(d time.Duration)
+	// LateWebhookChecked counts one check, with webhooks on, of a prediction late for
+	// the model's pace; ended says whether it had ended (its webhook was lost).
+	LateWebhookChecked(ended bool)
+	// JobsHandedBack counts n jobs handed back by their own worker (handback.go).
+	JobsHandedBack(n int)
 }
 
 // NopObserver is an Observer that records nothing.
@@ -29,6 +34,8 @@ func (NopObserver) PredictionFinished(string)                   {}
 func (NopObserver) PhotosAppended(int)                          {}
 func (NopObserver) PhotoKept(time.Duration)                     {}
 func (NopObserver) GenerationCompleted(time.Duration)           {}
+func (NopObserver) LateWebhookChecked(bool)                     {}
+func (NopObserver) JobsHandedBack(int)                          {}
 
 // jobOutcome names what a Work result makes River do.
 func jobOutcome(err error) string {

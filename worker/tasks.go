@@ -35,17 +35,17 @@ type taskKey struct {
 }
 
 // startCreate runs fn, a create task owning seed (already owned, see own).
-func (c *tasks) startCreate(seed int64, fn func(own func(int64)) error) {
+func (c *tasks) startCreate(seed int64, fn func(o owner) error) {
 	c.run(taskKey{seed: seed}, fn)
 }
 
 // startKeep runs fn, a task keeping the finished prediction providerID.
-func (c *tasks) startKeep(providerID string, fn func(own func(int64)) error) {
+func (c *tasks) startKeep(providerID string, fn func(o owner) error) {
 	c.run(taskKey{keep: providerID}, fn)
 }
 
 // run runs fn in its own goroutine, owning k (and the seeds fn owns) until fn returns.
-func (c *tasks) run(k taskKey, fn func(own func(int64)) error) {
+func (c *tasks) run(k taskKey, fn func(o owner) error) {
 	c.n++
 	if k.keep != "" {
 		c.mu.Lock()
@@ -53,13 +53,13 @@ func (c *tasks) run(k taskKey, fn func(own func(int64)) error) {
 		c.mu.Unlock()
 	}
 	go func() {
-		var mine []int64
+		t := &taskOwner{tasks: c}
 		if k.seed != 0 {
-			mine = append(mine, k.seed)
+			t.mine = append(t.mine, k.seed)
 		}
-		err := fn(func(next int64) { c.own(next); mine = append(mine, next) })
+		err := fn(t)
 		c.mu.Lock()
-		for _, seed := range mine {
+		for _, seed := range t.mine {
 			delete(c.owned, seed)
 		}
 		delete(c.kept, k.keep)
@@ -75,12 +75,24 @@ func (c *tasks) keeping(providerID string) bool {
 	return c.kept[providerID]
 }
 
+// taskOwner is one task's owner: what it owns is given back when the task ends.
+type taskOwner struct {
+	tasks *tasks
+	mine  []int64 // used by the task's goroutine only
+}
+
+func (t *taskOwner) own(seed int64) { t.tasks.own(seed); t.mine = append(t.mine, seed) }
+
+func (t *taskOwner) disown(seed int64) { t.tasks.disown(seed) }
+
+// own marks seed as being created by a task of this attempt.
 func (c *tasks) own(id int64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.owned[id] = true
 }
 
+// disown gives seed back: no intent was written with it.
 func (c *tasks) disown(seed int64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -80,8 +80,9 @@ func serve(ctx context.Context, u uses, cfg config, e env) error {
 	cfg.Replicate.Transport = tr.Transport("replicate", nil)
 
 	var jobs *river.Client[pgx.Tx]
+	var gw *worker.GenerateWorker
 	if u.has(usesWorker) {
-		jobs, err = newWorkerClient(cfg, st, bucket, m, tr, logger)
+		jobs, gw, err = newWorkerClient(cfg, st, bucket, m, tr, logger)
 	} else {
 		jobs, err = generation.NewInserter(pool, tr.RiverMiddleware()...)
 	}
@@ -100,7 +101,7 @@ func serve(ctx context.Context, u uses, cfg config, e env) error {
 	}
 	if u.has(usesWorker) {
 		g.add(riverComponent(jobs, cfg.Worker.SoftStop, func(ctx context.Context) {
-			worker.WakeAsleep(ctx, jobs, st, logger)
+			gw.Wakes(ctx, jobs)
 		}))
 	}
 	return g.run(ctx, func() (context.Context, context.CancelFunc) {

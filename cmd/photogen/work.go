@@ -24,24 +24,26 @@ import (
 	"photogen/worker"
 )
 
-// newWorkerClient builds the River client that works jobs, traced with tr.
-func newWorkerClient(cfg config, st *store.Store, bucket photos.Bucket, m *metrics.Metrics, tr *tracing.Tracing, logger *slog.Logger) (*river.Client[pgx.Tx], error) {
+// newWorkerClient builds the River client that works jobs, traced with tr, and the
+// generation worker it runs (whose Wakes runs beside it).
+func newWorkerClient(cfg config, st *store.Store, bucket photos.Bucket, m *metrics.Metrics, tr *tracing.Tracing, logger *slog.Logger) (*river.Client[pgx.Tx], *worker.GenerateWorker, error) {
 	rc := cfg.Replicate
 	if rc.Token == "" {
-		return nil, errors.New("REPLICATE_API_TOKEN is required (only `photogen all` starts a fake Replicate without it)")
+		return nil, nil, errors.New("REPLICATE_API_TOKEN is required (only `photogen all` starts a fake Replicate without it)")
 	}
 	replicate, err := provider.NewReplicate(rc)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	keeper := &photos.Keeper{Bucket: bucket, MaxBytes: cfg.Photos.MaxBytes, Transport: tr.Transport("download", nil)}
 	gw, err := worker.NewGenerateWorker(st, provider.Observe(replicate, m), keeper, cfg.Worker, logger)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	gw.Observe(m)
 	gw.Trace(tr.Provider())
-	return worker.NewClient(st.Pool(), gw, riverLogger(logger), tr.RiverMiddleware()...)
+	client, err := worker.NewClient(st.Pool(), gw, riverLogger(logger), tr.RiverMiddleware()...)
+	return client, gw, err
 }
 
 // newFakeReplicate returns a fake Replicate listening on a free loopback port, and its

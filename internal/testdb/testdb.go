@@ -153,3 +153,17 @@ func redact(u string) string {
 	}
 	return parsed.Redacted()
 }
+
+// AddIntent writes an intent (a ledger row being created, with seed) for the subscriber,
+// as a create call that died would have left it, whatever the window says; it returns
+// the row's id. Tests only: the product writes intents through store.ReserveCreations.
+func AddIntent(t testing.TB, pool *pgxpool.Pool, subscriberID fmt.Stringer, seed int64) int64 {
+	t.Helper()
+	var id int64
+	err := pool.QueryRow(context.Background(), `INSERT INTO predictions (subscriber_id, status, seed)
+		VALUES ($1, 'creating', $2) RETURNING id`, subscriberID.String(), seed).Scan(&id)
+	if err != nil {
+		t.Fatalf("add intent: %v", err)
+	}
+	return id
+}
