@@ -62,9 +62,11 @@ func (c ReplicateConfig) WithDefaults() ReplicateConfig {
 func (c ReplicateConfig) Validate() error {
 	var errs []error
 	if c.Token == "" {
+		//lint:ignore ST1005 an error names its field first; cmd turns the field into its variable
 		errs = append(errs, errors.New("Token is required"))
 	}
 	if owner, model, _ := c.modelParts(); owner == "" || model == "" || strings.Contains(model, "/") {
+		//lint:ignore ST1005 an error names its field first; cmd turns the field into its variable
 		errs = append(errs, fmt.Errorf("Model %q: want owner/name or owner/name:version", c.Model))
 	}
 	if c.HTTPTimeout < 0 {

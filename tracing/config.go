@@ -36,9 +36,11 @@ func (c Config) Validate() error {
 	}
 	var errs []error
 	if u, err := url.Parse(c.Endpoint); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		//lint:ignore ST1005 an error names its field first; cmd turns the field into its variable
 		errs = append(errs, fmt.Errorf("Endpoint %q: want an absolute http(s) URL such as http://collector:4318", c.Endpoint))
 	}
 	if c.Protocol != "" && c.Protocol != "http/protobuf" {
+		//lint:ignore ST1005 an error names its field first; cmd turns the field into its variable
 		errs = append(errs, fmt.Errorf("Protocol %q: photogen exports traces with http/protobuf only", c.Protocol))
 	}
 	return errors.Join(errs...)
