@@ -327,3 +327,20 @@ func TestInvalidWebhookIs422(t *testing.T) {
 	}
 	require.Equal(t, fakereplicate.Stats{}, e.fake.Stats(), "nothing created")
 }
+
+// TestLogsBytesPadsTheCompletedWebhook: with LogsBytes, the completed event carries a
+// prediction whose logs are at least that long, signed like any other, and a GET says the same.
+func TestLogsBytesPadsTheCompletedWebhook(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, fakereplicate.Config{Latency: 10 * time.Millisecond, LogsBytes: 200 << 10})
+	rcv := newReceiver(t, fakereplicate.DefaultWebhookSecret, answer200)
+	p, err := e.rc.CreatePredictionWithModel(t.Context(), "black-forest-labs", "flux-schnell", prompt(), completed(rcv.url), false)
+	require.NoError(t, err)
+	got := rcv.next(t)
+	require.True(t, got.valid)
+	require.Equal(t, "succeeded", got.status(t))
+	require.GreaterOrEqual(t, len(got.body), 200<<10)
+	final := e.waitFinal(t, p.ID)
+	require.NotNil(t, final.Logs)
+	require.GreaterOrEqual(t, len(*final.Logs), 200<<10)
+}

@@ -1,0 +1,170 @@
+package e2e
+
+// This file holds what issue 18's fault scenarios share: the row each one measures (the
+// fault, how long photogen took to recover from its end, what it cost), the table
+// `make chaos` prints, and the measurements themselves (when the generations completed,
+// when work resumed, what was paid). The scenarios that are fast once the service
+// recovers as it should (lost webhooks, a PostgreSQL restart, webhook sizes) run in
+// `make test` too; the long ones are in chaos_faults_test.go.
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"sync"
+	"testing"
+	"text/tabwriter"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"photogen/internal/demo"
+	"photogen/internal/fakereplicate"
+)
+
+// faultRow is one line of the infrastructure faults' table: the fault, how long after its
+// end photogen recovered (what "recovered" means is the row's measure), the acceptance
+// bound of that figure, and the predictions paid per photo delivered.
+type faultRow struct {
+	fault     string
+	measure   string        // what recovered counts, e.g. "last fault healed -> all completed"
+	recovered time.Duration // negative when it never recovered within the test's patience
+	bound     time.Duration
+	created   int // predictions created at the provider
+	photos    int // photos delivered
+	failed    int // predictions that ended failed or cancelled (paid, and legitimately re-made)
+	note      string
+}
+
+// waste is what was paid beyond the photos and the failures: predictions paid twice.
+func (r faultRow) waste() int { return r.created - r.photos - r.failed }
+
+// faultTable collects rows from parallel scenarios. A nil table drops them (a scenario
+// run alone by `make test` asserts and reports nothing else).
+type faultTable struct {
+	mu   sync.Mutex
+	rows []faultRow
+}
+
+// add records r; safe for concurrent use, and a no-op on a nil table.
+func (ft *faultTable) add(r faultRow) {
+	if ft == nil {
+		return
+	}
+	ft.mu.Lock()
+	defer ft.mu.Unlock()
+	ft.rows = append(ft.rows, r)
+}
+
+// print writes the table: fault, time to recover against its bound, predictions per photo.
+func (ft *faultTable) print(w io.Writer) {
+	ft.mu.Lock()
+	defer ft.mu.Unlock()
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.Debug)
+	fmt.Fprintln(tw, "fault\trecovered\tbound\tmeasured from -> to\tphotos\tpredictions\tper photo\twaste\tnote\t")
+	for _, r := range ft.rows {
+		rec := "never"
+		if r.recovered >= 0 {
+			rec = r.recovered.Round(100 * time.Millisecond).String()
+		}
+		per := 0.0
+		if r.photos > 0 {
+			per = float64(r.created) / float64(r.photos)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\t%.3f\t%d\t%s\t\n", r.fault, rec, r.bound, r.measure, r.photos, r.created, per, r.waste(), r.note)
+	}
+	tw.Flush()
+}
+
+// check asserts r's acceptance: recovered within its bound, nothing paid twice. It uses
+// assert, not require, so that every figure of a scenario is checked and reported.
+func (r faultRow) check(t *testing.T) {
+	t.Helper()
+	t.Logf("%s: recovered %s (bound %s), %d photos, %d predictions, %d failed, %s", r.fault, r.recovered, r.bound, r.photos, r.created, r.failed, r.note)
+	assert.True(t, r.recovered >= 0 && r.recovered <= r.bound, "%s: recovered in %s (%s), bound %s", r.fault, r.recovered, r.measure, r.bound)
+	assert.Zero(t, r.waste(), "%s: predictions paid beyond the photos and the failures", r.fault)
+}
+
+// settle waits (up to patience) for every subscriber to complete with 30 unique photos,
+// then returns when the last one completed (subscribers.generated_at, PostgreSQL's clock,
+// the same machine's), and fills r's photos, created and failed. A subscriber still not
+// complete after patience fails t and leaves r.recovered at -1.
+func settle(t *testing.T, s *stack, c *demo.Client, subs []demo.Subscriber, patience time.Duration, r *faultRow) time.Time {
+	t.Helper()
+	r.recovered = -1
+	deadline := time.Now().Add(patience)
+	for _, sub := range subs {
+		st := waitComplete(t, c, sub.AccessToken, time.Until(deadline))
+		r.photos += st.TotalPhotos
+		if st.State != "completed" {
+			t.Errorf("subscriber %s not completed after %s: %+v", sub.SubscriberID, patience, st)
+			r.note += "not all completed; "
+		}
+	}
+	for _, got := range ledgerCounts(t, s.db.Pool) {
+		r.failed += got[1]
+	}
+	r.created = s.fake.Stats().Created
+	var last time.Time
+	require.NoError(t, s.db.Pool.QueryRow(context.Background(),
+		`SELECT coalesce(max(generated_at), 'epoch') FROM subscribers`).Scan(&last))
+	return last
+}
+
+// waitComplete polls the status until completed (checking the 30 photos then) or within
+// runs out, and returns the last status seen; it fails nothing itself.
+func waitComplete(t *testing.T, c *demo.Client, token string, within time.Duration) demo.Status {
+	t.Helper()
+	var last demo.Status
+	for end := time.Now().Add(within); ; time.Sleep(50 * time.Millisecond) {
+		st, err := c.GetStatus(context.Background(), token)
+		if err == nil {
+			last = st
+			if st.State == "completed" {
+				requireThirtyUnique(t, st)
+				return st
+			}
+		}
+		if time.Now().After(end) {
+			return last
+		}
+	}
+}
+
+// since is last − from, or -1 when last is not after the epoch (nothing completed).
+func since(last, from time.Time) time.Duration {
+	if last.Unix() <= 0 {
+		return -1
+	}
+	return max(last.Sub(from), 0)
+}
+
+// firstCreateAfter returns how long after from the fake counted its first creation beyond
+// base, waiting at most patience (then -1): the moment work resumed at the provider.
+func firstCreateAfter(fake *fakereplicate.Server, base int, from time.Time, patience time.Duration) time.Duration {
+	for end := time.Now().Add(patience); time.Now().Before(end); time.Sleep(10 * time.Millisecond) {
+		if fake.Stats().Created > base {
+			return time.Since(from)
+		}
+	}
+	return -1
+}
+
+// webhooksLost is issue 18's lost-webhooks line: 30% of Replicate's completed webhooks never
+// arrive, the model takes 1 s, 5 subscribers pay: all complete within 30 s of the payments,
+// with exactly 150 predictions.
+func webhooksLost(t *testing.T, table *faultTable) {
+	s := newStack(t, fakereplicate.Config{Latency: time.Second, WebhookDropRate: 0.3, Seed: 11}, nil)
+	_, c := s.startAPI(t)
+	s.startWorker(t)
+	subs := paySubscribers(t, c, 5)
+	paid := time.Now()
+	r := faultRow{fault: "30% of webhooks lost, 1 s model, 5 subscribers", measure: "last payment -> all completed", bound: 30 * time.Second}
+	r.recovered = since(settle(t, s, c, subs, 3*time.Minute, &r), paid)
+	r.note = fmt.Sprintf("%d webhooks dropped, %d GETs", s.fake.Webhooks().Dropped, s.fake.Calls().Get.Calls)
+	table.add(r)
+	r.check(t)
+	assert.Equal(t, 150, r.created, "exactly 150 predictions")
+	assert.Positive(t, s.fake.Webhooks().Dropped, "webhooks were lost")
+}

@@ -1,0 +1,68 @@
+package e2e
+
+// This file is issue 18's webhook-size line: Replicate posts the whole prediction, its
+// logs included, so a chatty model's completed webhook is hundreds of KB; the api must
+// accept and act on it, and answer a body beyond its limit with a clean 413.
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"photogen/internal/fakereplicate"
+)
+
+// TestReplicateWebhookSizes: with every completed webhook 200 KB (LogsBytes), a generation
+// completes on the webhooks alone, each accepted at its first attempt and no prediction
+// checked; a signed 5 MB webhook gets a 413 with the JSON error, not a broken connection.
+func TestReplicateWebhookSizes(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, fakereplicate.Config{Latency: 300 * time.Millisecond, LogsBytes: 200 << 10}, nil)
+	_, c := s.startAPI(t)
+	s.startWorker(t)
+	sub := paySubscribers(t, c, 1)[0]
+	// Well inside REPLICATE_WEBHOOK_CHECK_AFTER (30 s): only the webhooks can have done it.
+	requireThirtyUnique(t, waitState(t, c, sub.AccessToken, "completed", 25*time.Second))
+	hooks := s.fake.Webhooks()
+	require.Positive(t, hooks.Sent)
+	require.Zero(t, hooks.FailedAttempts, "every 200 KB webhook accepted at its first attempt")
+	require.Zero(t, s.fake.Calls().Get.Calls, "no prediction needed a check")
+
+	body, err := json.Marshal(map[string]any{"id": "big5mbprediction0000000000", "status": "succeeded",
+		"logs": strings.Repeat("100%|##########| 4/4 [00:00<00:00,  6.12it/s]\n", 5<<20/46+1)})
+	require.NoError(t, err)
+	resp, err := c.Do(context.Background(), http.MethodPost, "/webhooks/replicate", body,
+		signedWebhook(t, s.fake.WebhookSecret(), "msg_big5mb", time.Now(), body))
+	require.NoError(t, err, "a 5 MB webhook is answered, not cut off")
+	require.Equal(t, http.StatusRequestEntityTooLarge, resp.Status, "%s", resp.Body)
+	var e struct {
+		Error struct {
+			Code string `json:"code"`
+		} `json:"error"`
+	}
+	require.NoError(t, json.Unmarshal(resp.Body, &e), "a JSON error: %s", resp.Body)
+	require.NotEmpty(t, e.Error.Code)
+}
+
+// signedWebhook returns the Standard Webhooks headers Replicate signs body with: HMAC-SHA256
+// under secret's key of id.timestamp.body.
+func signedWebhook(t *testing.T, secret, id string, at time.Time, body []byte) http.Header {
+	t.Helper()
+	key, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(secret, "whsec_"))
+	require.NoError(t, err)
+	ts := strconv.FormatInt(at.Unix(), 10)
+	mac := hmac.New(sha256.New, key)
+	mac.Write([]byte(id + "." + ts + "."))
+	mac.Write(body)
+	return http.Header{"Webhook-Id": {id}, "Webhook-Timestamp": {ts},
+		"Webhook-Signature": {"v1," + base64.StdEncoding.EncodeToString(mac.Sum(nil))}}
+}
