@@ -2,7 +2,9 @@ package e2e
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"os/user"
@@ -76,6 +78,15 @@ func newClusterOn(t testing.TB, maxConns int, also ...string) *cluster {
 	}
 	out, err := pgCommand(c.bindir, "initdb", "-D", c.dir, "-A", "trust", "-U", "postgres", "--no-sync").CombinedOutput()
 	require.NoError(t, err, "initdb: %s", out)
+	// initdb trusts loopback only: trust each extra address's /30 (a namespace's veth pair) too.
+	for _, addr := range also {
+		_, pair, err := net.ParseCIDR(addr + "/30")
+		require.NoError(t, err)
+		hba, err := os.OpenFile(filepath.Join(c.dir, "pg_hba.conf"), os.O_APPEND|os.O_WRONLY, 0)
+		require.NoError(t, err)
+		_, err = fmt.Fprintf(hba, "host all all %s trust\n", pair)
+		require.NoError(t, errors.Join(err, hba.Close()))
+	}
 	c.port = freePort(t)
 	c.url = fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", c.port)
 	t.Cleanup(func() {

@@ -185,14 +185,16 @@ func (p *faultProxy) set(mode proxyMode) {
 	if p.mode == mode {
 		return
 	}
+	// Links are reset before a freeze ends: what was held then dies with them, as what a
+	// dead network dropped never arrives.
+	if mode == refusing || mode == unavailable {
+		p.resetAll()
+	}
 	if p.mode == frozen {
 		close(p.thaw)
 	}
-	switch mode {
-	case frozen:
+	if mode == frozen {
 		p.thaw = make(chan struct{})
-	case refusing, unavailable:
-		p.resetAll()
 	}
 	if mode == refusing && p.ln != nil {
 		p.ln.Close()

@@ -140,11 +140,25 @@ func since(last, from time.Time) time.Duration {
 	return max(last.Sub(from), 0)
 }
 
-// firstCreateAfter returns how long after from the fake counted its first creation beyond
-// base, waiting at most patience (then -1): the moment work resumed at the provider.
-func firstCreateAfter(fake *fakereplicate.Server, base int, from time.Time, patience time.Duration) time.Duration {
-	for end := time.Now().Add(patience); time.Now().Before(end); time.Sleep(10 * time.Millisecond) {
-		if fake.Stats().Created > base {
+// firstProgressAfter returns how long after from work moved on (the fake counted a
+// creation beyond what it had at from, or a photo was appended), waiting at most patience
+// (then -1): the moment work resumed.
+func firstProgressAfter(t *testing.T, s *stack, from time.Time, patience time.Duration) time.Duration {
+	t.Helper()
+	progress := func() int {
+		var photos int
+		if err := s.db.Pool.QueryRow(context.Background(),
+			`SELECT coalesce(sum(jsonb_array_length(photo_urls)), 0) FROM subscribers`).Scan(&photos); err != nil {
+			return -1 // the database is not back yet for the test either
+		}
+		return s.fake.Stats().Created + photos
+	}
+	base := progress()
+	for ; base < 0 && time.Since(from) < patience; base = progress() {
+		time.Sleep(10 * time.Millisecond)
+	}
+	for end := from.Add(patience); time.Now().Before(end); time.Sleep(10 * time.Millisecond) {
+		if progress() > base {
 			return time.Since(from)
 		}
 	}
