@@ -8,10 +8,10 @@ package e2e
 
 import (
 	"bufio"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -155,10 +155,8 @@ func answer503(c net.Conn) {
 	}
 	_, _ = io.Copy(io.Discard, io.LimitReader(req.Body, 1<<20))
 	body := `{"title":"Service Unavailable","detail":"upstream unavailable","status":503}`
-	resp := &http.Response{StatusCode: http.StatusServiceUnavailable, ProtoMajor: 1, ProtoMinor: 1, Close: true,
-		Header: http.Header{"Content-Type": {"application/problem+json"}}, ContentLength: int64(len(body)),
-		Body: io.NopCloser(strings.NewReader(body))}
-	_ = resp.Write(c)
+	_, _ = fmt.Fprintf(c, "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/problem+json\r\n"+
+		"Content-Length: %d\r\nConnection: close\r\n\r\n%s", len(body), body)
 }
 
 // reset closes c with a TCP RST (SO_LINGER 0), not a FIN.

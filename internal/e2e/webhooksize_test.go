@@ -6,12 +6,8 @@ package e2e
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/base64"
 	"encoding/json"
 	"net/http"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -40,8 +36,9 @@ func TestReplicateWebhookSizes(t *testing.T) {
 	body, err := json.Marshal(map[string]any{"id": "big5mbprediction0000000000", "status": "succeeded",
 		"logs": strings.Repeat("100%|##########| 4/4 [00:00<00:00,  6.12it/s]\n", 5<<20/46+1)})
 	require.NoError(t, err)
-	resp, err := c.Do(context.Background(), http.MethodPost, "/webhooks/replicate", body,
-		signedWebhook(t, s.fake.WebhookSecret(), "msg_big5mb", time.Now(), body))
+	signed := http.Header{}
+	require.NoError(t, fakereplicate.SignWebhook(signed, s.fake.WebhookSecret(), "msg_big5mb", time.Now(), body))
+	resp, err := c.Do(context.Background(), http.MethodPost, "/webhooks/replicate", body, signed)
 	require.NoError(t, err, "a 5 MB webhook is answered, not cut off")
 	require.Equal(t, http.StatusRequestEntityTooLarge, resp.Status, "%s", resp.Body)
 	var e struct {
@@ -51,18 +48,4 @@ func TestReplicateWebhookSizes(t *testing.T) {
 	}
 	require.NoError(t, json.Unmarshal(resp.Body, &e), "a JSON error: %s", resp.Body)
 	require.NotEmpty(t, e.Error.Code)
-}
-
-// signedWebhook returns the Standard Webhooks headers Replicate signs body with: HMAC-SHA256
-// under secret's key of id.timestamp.body.
-func signedWebhook(t *testing.T, secret, id string, at time.Time, body []byte) http.Header {
-	t.Helper()
-	key, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(secret, "whsec_"))
-	require.NoError(t, err)
-	ts := strconv.FormatInt(at.Unix(), 10)
-	mac := hmac.New(sha256.New, key)
-	mac.Write([]byte(id + "." + ts + "."))
-	mac.Write(body)
-	return http.Header{"Webhook-Id": {id}, "Webhook-Timestamp": {ts},
-		"Webhook-Signature": {"v1," + base64.StdEncoding.EncodeToString(mac.Sum(nil))}}
 }

@@ -344,3 +344,16 @@ func TestLogsBytesPadsTheCompletedWebhook(t *testing.T) {
 	require.NotNil(t, final.Logs)
 	require.GreaterOrEqual(t, len(*final.Logs), 200<<10)
 }
+
+// TestSignWebhookValidatesWithReplicateGo: a delivery a test signs itself with SignWebhook
+// passes replicate-go's check, and a secret without Replicate's shape is refused.
+func TestSignWebhookValidatesWithReplicateGo(t *testing.T) {
+	t.Parallel()
+	body := []byte(`{"id":"p1","status":"succeeded"}`)
+	req := httptest.NewRequest(http.MethodPost, "/hooks/replicate", bytes.NewReader(body))
+	require.NoError(t, fakereplicate.SignWebhook(req.Header, fakereplicate.DefaultWebhookSecret, "msg_1", time.Now(), body))
+	ok, err := replicate.ValidateWebhookRequest(req, replicate.WebhookSigningSecret{Key: fakereplicate.DefaultWebhookSecret})
+	require.NoError(t, err)
+	require.True(t, ok)
+	require.Error(t, fakereplicate.SignWebhook(http.Header{}, "not-a-secret", "msg_2", time.Now(), body))
+}
