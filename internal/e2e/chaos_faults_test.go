@@ -250,7 +250,7 @@ func frozenConnections(t *testing.T, table *faultTable) {
 	completed := since(settle(t, s, c, subs, 5*time.Minute, &r), healed)
 	r.recovered = settled
 	n := refused()
-	r.note = fmt.Sprintf("peak %d sessions; all completed %s after; %d refused for too many clients", peak, completed, n)
+	r.note = fmt.Sprintf("peak %d sessions; all completed: %s after; %d refused for too many clients", peak, took(completed), n)
 	table.add(r)
 	r.check(t)
 	assert.Zero(t, n, "no client refused for too many connections")
