@@ -107,6 +107,7 @@ func resets(t *testing.T, table *faultTable) {
 	over := map[string]string{"DATABASE_URL": withHost(t, s.env["DATABASE_URL"], pg.addr),
 		"REPLICATE_BASE_URL": "http://" + prov.addr + "/v1"}
 	workers := []*proc{s.startWorkerIn(t, nil, over), s.startWorkerIn(t, nil, over)}
+	waitStarted(t, workers...)
 	subs := paySubscribers(t, c, 10*scale())
 	healed := faultSchedule(8, 45*time.Second, 1,
 		func() { pg.Reset(); prov.Reset() }, func() { pg.Heal(); prov.Heal() })
@@ -117,6 +118,17 @@ func resets(t *testing.T, table *faultTable) {
 	table.add(r)
 	r.check(t)
 	assert.Empty(t, r.note, "no worker exited")
+}
+
+// waitStarted waits until every worker of ps has started its River client: the faults are
+// for running workers (one whose start-up meets a fault exits, on purpose, for its
+// supervisor to start it again).
+func waitStarted(t *testing.T, ps ...*proc) {
+	t.Helper()
+	for _, p := range ps {
+		require.Eventually(t, func() bool { return strings.Contains(p.Output(), "River client started") },
+			time.Minute, 20*time.Millisecond, "worker never started: %s", p.Output())
+	}
 }
 
 // exited names the processes of ps that have exited, or returns "".
@@ -239,6 +251,7 @@ func frozenConnections(t *testing.T, table *faultTable) {
 	s := nsStack(t, fakereplicate.Config{Latency: 2 * time.Second, Jitter: time.Second, Seed: 19}, ns1, ns2)
 	api, c := s.startAPI(t)
 	w1, w2 := s.startWorkerInNetns(t, ns1), s.startWorkerInNetns(t, ns2)
+	waitStarted(t, w1, w2)
 	refused := refusals(t, s, api, w1, w2)
 	subs := paySubscribers(t, c, 10*scale())
 	healed := faultSchedule(10, time.Minute, 2,
