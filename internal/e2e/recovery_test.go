@@ -19,7 +19,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
-
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
