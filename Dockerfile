@@ -1,5 +1,6 @@
 # The photogen image: one static binary in an image from scratch, run as user 65532.
-#   docker build --build-arg REGISTRY=<your registry or mirror> -t photogen:local .
+#   docker build --build-arg REGISTRY=<your registry or mirror> \
+#     --build-arg REVISION="$(git rev-parse HEAD)" -t photogen:local .
 # compose.yaml builds it once (the migrate service) and runs it as migrate, api and worker.
 #
 # Base images are fully qualified references, so no builder's default registry decides
@@ -14,7 +15,10 @@ WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
-RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /photogen ./cmd/photogen
+# REVISION (optional) is the git revision `photogen version` prints: .git is not in the
+# build context (.dockerignore), so Go's own VCS stamping has nothing to record.
+ARG REVISION
+RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w -X main.revision=${REVISION}" -o /photogen ./cmd/photogen
 # scratch has no mkdir: the photo directory is made here and copied with its owner.
 RUN mkdir -p /out/photos
 

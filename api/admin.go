@@ -11,21 +11,14 @@ import (
 	"github.com/gin-gonic/gin"
 )
 
-// ServeAdmin mounts h (River UI) at /admin/river/ behind the operator token: HTTP basic
-// auth with the token as password (any user name) or "Authorization: Bearer <token>",
-// compared in constant time. Without a token the admin routes do not exist (404).
-// Call it before Handler.
-func (s *Server) ServeAdmin(h http.Handler, token string) {
-	if token != "" {
-		s.admin, s.adminToken = h, token
-	}
-}
-
+// mountOps mounts Options.Admin (River UI) at /admin/river/ behind the operator token:
+// HTTP basic auth with the token as password (any user name) or "Authorization: Bearer
+// <token>", compared in constant time.
 func (s *Server) mountOps(r *gin.Engine) {
 	if s.admin == nil {
 		return
 	}
-	admin := r.Group("/admin", denyFraming, sameOriginWrites(), requireOperator(s.adminToken))
+	admin := r.Group("/admin", denyFraming, sameOriginWrites(), requireOperator(s.cfg.OperatorToken))
 	admin.GET("/river", func(c *gin.Context) { c.Redirect(http.StatusMovedPermanently, "/admin/river/") })
 	admin.Any("/river/*path", gin.WrapH(s.admin))
 }

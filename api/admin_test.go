@@ -23,7 +23,7 @@ import (
 
 const operatorToken = "op-token-api-test"
 
-func withRiverUI(t testing.TB, e *env, s *api.Server) {
+func withRiverUI(t testing.TB, e *env, o *api.Options) {
 	ui, err := riverui.NewHandler(&riverui.HandlerOpts{
 		Endpoints: riverui.NewEndpoints(e.jobs, nil), Prefix: "/admin/river", Logger: slog.New(slog.DiscardHandler),
 	})
@@ -31,7 +31,7 @@ func withRiverUI(t testing.TB, e *env, s *api.Server) {
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	require.NoError(t, ui.Start(ctx))
-	s.ServeAdmin(ui, operatorToken)
+	o.Admin, o.Config.OperatorToken = ui, operatorToken
 }
 
 // cancelledJob inserts a generation job and cancels it: retrying it makes it available.
@@ -54,7 +54,7 @@ func jobState(t *testing.T, e *env, id int64) rivertype.JobState {
 
 func TestOperatorActionsRefusedFromAnotherSite(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, withServer(withRiverUI))
+	e := newEnv(t, withParts(withRiverUI))
 	id := cancelledJob(t, e)
 	retry := func(h http.Header) *http.Response {
 		t.Helper()
@@ -96,7 +96,7 @@ func TestOperatorActionsRefusedFromAnotherSite(t *testing.T) {
 
 func TestOperatorPagesCannotBeFramed(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, withServer(withRiverUI))
+	e := newEnv(t, withParts(withRiverUI))
 	for _, h := range []http.Header{{"Authorization": {"Bearer " + operatorToken}}, nil} {
 		resp, err := e.c.Do(context.Background(), http.MethodGet, "/admin/river/", nil, h)
 		require.NoError(t, err)

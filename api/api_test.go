@@ -104,7 +104,7 @@ func TestStripeWebhookRefusesWhatIsNotSignedAndFresh(t *testing.T) {
 	require.NoError(t, err)
 	requireError(t, resp, 400, "malformed_event")
 
-	resp, err = e.c.SendWebhook(ctx, secret, bytes.Repeat([]byte("x"), 65<<10), time.Now())
+	resp, err = e.c.SendWebhook(ctx, secret, bytes.Repeat([]byte("x"), api.MaxWebhookBytes+1), time.Now())
 	require.NoError(t, err)
 	requireError(t, resp, 413, "body_too_large")
 

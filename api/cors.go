@@ -61,21 +61,21 @@ func corsMiddleware(origins []string) gin.HandlerFunc {
 // https, a host, an optional port, lower case, and nothing else (no path, not even "/").
 func validateOrigin(o string) error {
 	if strings.Contains(o, "*") {
-		return fmt.Errorf("CORS_ALLOWED_ORIGINS: %q: no wildcards, list each origin", o)
+		return fmt.Errorf("CORSOrigins: %q: no wildcards, list each origin", o)
 	}
 	u, err := url.Parse(o)
 	if err != nil {
-		return fmt.Errorf("CORS_ALLOWED_ORIGINS: %q is not a URL", o)
+		return fmt.Errorf("CORSOrigins: %q is not a URL", o)
 	}
 	if (u.Scheme != "http" && u.Scheme != "https") || u.Hostname() == "" {
-		return fmt.Errorf("CORS_ALLOWED_ORIGINS: %q is not an origin: want scheme://host[:port] with http or https", o)
+		return fmt.Errorf("CORSOrigins: %q is not an origin: want scheme://host[:port] with http or https", o)
 	}
 	if port := u.Port(); strings.HasSuffix(u.Host, ":") || port != "" && strings.Trim(port, "0123456789") != "" {
-		return fmt.Errorf("CORS_ALLOWED_ORIGINS: %q has a bad port", o)
+		return fmt.Errorf("CORSOrigins: %q has a bad port", o)
 	}
 	want := u.Scheme + "://" + strings.ToLower(u.Host)
 	if u.User != nil || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || u.Path != "" || u.Opaque != "" || o != want {
-		return fmt.Errorf("CORS_ALLOWED_ORIGINS: %q is not an origin as browsers send it: want %q (scheme://host[:port], lower case, no path)", o, want)
+		return fmt.Errorf("CORSOrigins: %q is not an origin as browsers send it: want %q (scheme://host[:port], lower case, no path)", o, want)
 	}
 	return nil
 }

@@ -51,15 +51,15 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-// option changes the api's configuration, or prepares the server before its Handler.
+// option changes the api's configuration, or the parts it is built with.
 type option struct {
-	cfg    func(*api.Config)
-	server func(testing.TB, *env, *api.Server)
+	cfg   func(*api.Config)
+	parts func(testing.TB, *env, *api.Options)
 }
 
 func withConfig(f func(*api.Config)) option { return option{cfg: f} }
 
-func withServer(f func(testing.TB, *env, *api.Server)) option { return option{server: f} }
+func withParts(f func(testing.TB, *env, *api.Options)) option { return option{parts: f} }
 
 // newEnv serves the api with the configuration an operator gets (and the test webhook
 // secret), changed only by opts.
@@ -83,14 +83,15 @@ func newEnv(t testing.TB, opts ...option) *env {
 		require.NoError(t, err)
 		counters = usage.NewService(st, limits, usage.NewMetrics(prometheus.NewRegistry()))
 	}
-	server, err := api.New(cfg, st, rc, counters, logger)
-	require.NoError(t, err)
 	e := &env{db: db, logs: logs, jobs: rc}
-	for _, o := range opts {
-		if o.server != nil {
-			o.server(t, e, server)
+	o := api.Options{Config: cfg, Store: st, Jobs: rc, Usage: counters, Logger: logger}
+	for _, opt := range opts {
+		if opt.parts != nil {
+			opt.parts(t, e, &o)
 		}
 	}
+	server, err := api.New(o)
+	require.NoError(t, err)
 	srv := httptest.NewServer(server.Handler())
 	t.Cleanup(srv.Close)
 	e.url, e.c = srv.URL, &demo.Client{BaseURL: srv.URL}

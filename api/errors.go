@@ -56,6 +56,11 @@ func renderError(c *gin.Context, err error) {
 		e = errNotFound("not found")
 	case errors.Is(err, store.ErrConflict):
 		e = &Error{Status: http.StatusConflict, Code: "conflict", Message: "already exists"}
+	case databaseUnavailable(err):
+		loggerFrom(c).WarnContext(c.Request.Context(), "database unavailable", "err", err)
+		c.Header("Retry-After", retryAfterSeconds)
+		e = &Error{Status: http.StatusServiceUnavailable, Code: "unavailable",
+			Message: "the service cannot reach its database for a moment; retry after Retry-After seconds"}
 	default:
 		loggerFrom(c).ErrorContext(c.Request.Context(), "request failed", "err", err)
 		e = &Error{Status: http.StatusInternalServerError, Code: "internal", Message: "internal error"}
@@ -63,17 +68,36 @@ func renderError(c *gin.Context, err error) {
 	c.AbortWithStatusJSON(e.Status, newErrorBody(e.Code, e.Message))
 }
 
-// limitBody refuses bodies over n bytes: at once when Content-Length says so, and
-// while reading otherwise (readBody turns that into 413).
-func limitBody(n int64) gin.HandlerFunc {
+// limitBody refuses bodies over their route's limit (limitOf) with 413: at once when
+// Content-Length says so, and while reading otherwise (readBody). Either way it first
+// reads and discards what the client sends, up to maxDrain, so that the client, still
+// sending, reads the 413 instead of a reset connection, and the connection stays usable.
+func limitBody(limitOf func(*gin.Context) int64) gin.HandlerFunc {
 	return func(c *gin.Context) {
+		n := limitOf(c)
 		if c.Request.ContentLength > n {
+			drain(c.Request.Body)
 			renderError(c, errTooLarge(n))
 			return
 		}
-		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, n)
+		c.Request.Body = &boundedBody{ReadCloser: http.MaxBytesReader(c.Writer, c.Request.Body, n), raw: c.Request.Body}
 		c.Next()
 	}
+}
+
+// maxDrain is the most of a refused body the api reads to answer it cleanly; a larger
+// one gets its 413 and then the connection is closed (net/http's own behaviour).
+const maxDrain = 16 << 20
+
+// drain reads and discards up to maxDrain bytes of body. The server's ReadTimeout bounds
+// the time it takes.
+func drain(body io.Reader) { _, _ = io.Copy(io.Discard, io.LimitReader(body, maxDrain)) }
+
+// boundedBody is a request body behind http.MaxBytesReader that can drain the rest of
+// the raw body once the limit has been passed.
+type boundedBody struct {
+	io.ReadCloser
+	raw io.Reader
 }
 
 func errTooLarge(n int64) *Error {
@@ -82,6 +106,9 @@ func errTooLarge(n int64) *Error {
 }
 
 func humanBytes(n int64) string {
+	if n%(1<<20) == 0 {
+		return strconv.FormatInt(n>>20, 10) + " MiB"
+	}
 	if n%1024 == 0 {
 		return strconv.FormatInt(n/1024, 10) + " KiB"
 	}
@@ -93,6 +120,9 @@ func readBody(c *gin.Context) ([]byte, error) {
 	b, err := io.ReadAll(c.Request.Body)
 	var tooLarge *http.MaxBytesError
 	if errors.As(err, &tooLarge) {
+		if b, ok := c.Request.Body.(*boundedBody); ok {
+			drain(b.raw)
+		}
 		return nil, errTooLarge(tooLarge.Limit)
 	}
 	if err != nil {

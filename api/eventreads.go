@@ -25,6 +25,10 @@ type sharedReads struct {
 	m     map[uuid.UUID]*readFlight
 }
 
+func newSharedReads(st *store.Store) *sharedReads {
+	return &sharedReads{store: st, m: make(map[uuid.UUID]*readFlight)}
+}
+
 type readFlight struct {
 	start time.Time
 	done  chan struct{}

@@ -23,14 +23,6 @@ import (
 // writeSlack is how long one write of events may take before the connection is given up.
 const writeSlack = 10 * time.Second
 
-// ServeEvents makes the api serve GET /api/blueprint/events, woken by hub (which a
-// live.Listener feeds). Call it before Handler; without it the endpoint answers 404 and the
-// page polls the status instead.
-func (s *Server) ServeEvents(hub *live.Hub) {
-	s.events = hub
-	s.reads = &sharedReads{store: s.store, m: make(map[uuid.UUID]*readFlight)}
-}
-
 // EventStreams returns how many event streams are open (the photogen_event_streams gauge).
 func (s *Server) EventStreams() int { return int(s.streams.Load()) }
 

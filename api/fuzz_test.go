@@ -162,12 +162,12 @@ func signReplicate(body []byte, at time.Time) http.Header {
 		"webhook-signature": {"v1," + base64.StdEncoding.EncodeToString(mac.Sum(nil))}}
 }
 
-func withReplicateWebhooks(t testing.TB, _ *env, s *api.Server) {
+func withReplicateWebhooks(t testing.TB, _ *env, o *api.Options) {
 	v, err := provider.NewWebhookVerifier(provider.ReplicateConfig{}, replicateSecret)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.ServeReplicateWebhooks(v, provider.Refusal)
+	o.ReplicateWebhooks, o.ReplicateRefused = v, provider.Refusal
 }
 
 func FuzzReplicateWebhook(f *testing.F) {
@@ -185,7 +185,7 @@ func FuzzReplicateWebhook(f *testing.F) {
 	f.Add(prediction(func(p map[string]any) { p["status"], p["error"] = "failed", "NSFW\u0000" }))
 	f.Add(prediction(func(p map[string]any) { p["output"] = "http://127.0.0.1:1/one.png" }))
 	f.Add(prediction(func(p map[string]any) { p["id"] = strings.Repeat("p", 300) }))
-	e := newEnv(f, withConfig(noLimits), withServer(withReplicateWebhooks))
+	e := newEnv(f, withConfig(noLimits), withParts(withReplicateWebhooks))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		e.check(t, func() (demo.Response, error) {
 			return e.c.Do(context.Background(), http.MethodPost, "/webhooks/replicate", body, signReplicate(body, time.Now()))

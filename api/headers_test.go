@@ -36,7 +36,7 @@ func TestNoSniffEverywhereAndNoStoreOnTokens(t *testing.T) {
 func TestMetricsAreNotOnTheAPIPort(t *testing.T) {
 	t.Parallel()
 	m := metrics.New()
-	e := newEnv(t, withServer(func(_ testing.TB, _ *env, s *api.Server) { s.Instrument(m) }))
+	e := newEnv(t, withParts(func(_ testing.TB, _ *env, o *api.Options) { o.Metrics = m }))
 	resp, err := e.c.Do(context.Background(), http.MethodGet, "/metrics", nil, nil)
 	require.NoError(t, err)
 	requireError(t, resp, http.StatusNotFound, "not_found")

@@ -28,6 +28,7 @@ func (s *Server) handleHealthz(c *gin.Context) {
 func (s *Server) handleReadyz(c *gin.Context) {
 	if err := s.checkReady(c.Request.Context()); err != nil {
 		loggerFrom(c).WarnContext(c.Request.Context(), "not ready", "err", err)
+		c.Header("Retry-After", retryAfterSeconds)
 		c.JSON(http.StatusServiceUnavailable, readyBody{Status: "unavailable",
 			Error: &errorDetail{Code: "not_ready", Message: "database unreachable or migrations pending"}})
 		return

@@ -11,6 +11,3 @@ type Metrics interface {
 	WebhookReceived(outcome string) // counts Replicate webhook deliveries
 	PredictionFinished(status string)
 }
-
-// Instrument records requests and webhook deliveries in m. Call it before Handler.
-func (s *Server) Instrument(m Metrics) { s.metrics = m }

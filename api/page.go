@@ -13,14 +13,15 @@ import (
 // mountPage serves GET and HEAD of / and /index.html (the page), /assets/*name (its
 // scripts, styles and icon) and /openapi.json. The page's handler sets its own security
 // headers (Content-Security-Policy, Referrer-Policy: no-referrer, ...) on every answer,
-// its 404 for an unknown asset included; any other path keeps the JSON 404 of NoRoute.
+// its 404 for an unknown asset included (with the JSON error body); any other path keeps
+// the JSON 404 of NoRoute.
 func mountPage(r *gin.Engine) {
-	page := gin.WrapH(web.Handler())
+	page := wrapJSONErrors(web.Handler())
 	for _, p := range []string{"/", "/index.html", "/assets/*name"} {
 		r.GET(p, page)
 		r.HEAD(p, page)
 	}
-	doc := gin.WrapH(openapi.Handler())
+	doc := wrapJSONErrors(openapi.Handler())
 	r.GET("/openapi.json", doc)
 	r.HEAD("/openapi.json", doc)
 }

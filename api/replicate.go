@@ -21,13 +21,6 @@ type ReplicateWebhooks interface {
 	Verify(ctx context.Context, header http.Header, body []byte) (generation.Prediction, error)
 }
 
-// ServeReplicateWebhooks mounts POST /webhooks/replicate with v checking deliveries.
-// refused tells v's refusals (bad, missing or stale signature, not a prediction), with
-// the error code to answer 400 with, from its failures. Call it before Handler.
-func (s *Server) ServeReplicateWebhooks(v ReplicateWebhooks, refused func(error) (code string, ok bool)) {
-	s.replicate, s.webhookRefused = v, refused
-}
-
 // maxPredictionID is the longest prediction id recorded; Replicate's are 26 characters.
 const maxPredictionID = 255
 

@@ -22,8 +22,23 @@ import (
 	"photogen/usage"
 )
 
-// MaxBodyBytes is the largest request body accepted; larger ones get 413.
+// MaxBodyBytes is the largest request body accepted on every route but the webhooks;
+// larger ones get 413.
 const MaxBodyBytes = 64 << 10
+
+// MaxWebhookBytes is the largest body accepted by the Stripe and Replicate webhooks;
+// larger ones get 413. Replicate posts the whole prediction, its logs included (a 200 KB
+// delivery is ordinary), and neither sender publishes a maximum: see docs/security.md.
+const MaxWebhookBytes = 1 << 20
+
+// bodyLimit is the largest body route c accepts.
+func bodyLimit(c *gin.Context) int64 {
+	switch c.FullPath() {
+	case "/webhooks/stripe", "/webhooks/replicate":
+		return MaxWebhookBytes
+	}
+	return MaxBodyBytes
+}
 
 // Config configures the API.
 type Config struct {
@@ -39,6 +54,7 @@ type Config struct {
 	CORSOrigins      []string      // origins whose scripts may call /api/ (CORS); none by default: no CORS headers
 	EventsMaxStreams int           // event streams open at once in this process; default 1000
 	EventsHeartbeat  time.Duration // between an event stream's `: ping` comments; default 15s
+	OperatorToken    string        // guards /admin/river/ (Options.Admin); empty: the admin routes do not exist
 }
 
 // WithDefaults returns c with zero fields set to their defaults.
@@ -64,30 +80,31 @@ func (c Config) WithDefaults() Config {
 	return c
 }
 
-// Validate reports every setting that cannot work.
+// Validate reports every setting that cannot work, each error naming its field first
+// (the command line names the variable instead).
 func (c Config) Validate() error {
 	var errs []error
 	if c.WebhookSecret == "" {
-		errs = append(errs, errors.New("STRIPE_WEBHOOK_SECRET is required"))
+		errs = append(errs, errors.New("WebhookSecret is required"))
 	}
 	if c.TargetPhotos < 1 || c.TargetPhotos > 1000 {
-		errs = append(errs, errors.New("PHOTOS_PER_SUBSCRIBER must be 1..1000"))
+		errs = append(errs, fmt.Errorf("TargetPhotos %d: want 1..1000", c.TargetPhotos))
 	}
 	if c.WebhookTolerance < 0 {
-		errs = append(errs, errors.New("STRIPE_WEBHOOK_TOLERANCE must not be negative"))
+		errs = append(errs, errors.New("WebhookTolerance must not be negative"))
 	}
 	if c.JWTMaxLifetime < 0 {
-		errs = append(errs, errors.New("AUTH_JWT_MAX_LIFETIME must not be negative"))
+		errs = append(errs, errors.New("JWTMaxLifetime must not be negative"))
 	}
 	if c.EventsMaxStreams < 1 {
-		errs = append(errs, errors.New("EVENTS_MAX_STREAMS must be at least 1"))
+		errs = append(errs, fmt.Errorf("EventsMaxStreams %d: want at least 1", c.EventsMaxStreams))
 	}
 	if c.EventsHeartbeat < 0 {
-		errs = append(errs, errors.New("the event streams' heartbeat must not be negative"))
+		errs = append(errs, errors.New("EventsHeartbeat must not be negative"))
 	}
 	for _, p := range c.TrustedProxies {
 		if _, _, err := net.ParseCIDR(p); err != nil && net.ParseIP(p) == nil {
-			errs = append(errs, fmt.Errorf("TRUSTED_PROXIES: %q is neither an address nor a CIDR", p))
+			errs = append(errs, fmt.Errorf("TrustedProxies: %q is neither an address nor a CIDR", p))
 		}
 	}
 	for _, o := range c.CORSOrigins {
@@ -98,44 +115,48 @@ func (c Config) Validate() error {
 	return errors.Join(errs...)
 }
 
-// Server holds the API's dependencies.
+// Server is the api, built by New. Its Handler serves every route it was built with.
 type Server struct {
 	cfg    Config
 	store  *store.Store
-	jobs   generation.Inserter // inserts jobs; the api never works them
+	jobs   generation.Inserter
 	usage  *usage.Service
 	logger *slog.Logger
 	ready  atomic.Bool // migrations were found applied once; they do not un-apply
-	photos http.Handler
 
-	replicate      ReplicateWebhooks // POST /webhooks/replicate, when set
+	photos         http.Handler
+	replicate      ReplicateWebhooks
 	webhookRefused func(error) (string, bool)
+	admin          http.Handler
+	metrics        Metrics
+	tracing        gin.HandlerFunc // a server span per request; nil without a tracer
 
-	admin      http.Handler // River UI, when OPERATOR_TOKEN is set
-	adminToken string
-	metrics    Metrics
-	tracing    gin.HandlerFunc // a server span per request, when Trace was called
-
-	events  *live.Hub    // GET /api/blueprint/events, when set (ServeEvents)
+	events  *live.Hub    // GET /api/blueprint/events, when set
 	reads   *sharedReads // the streams' reads, one per subscriber at a time
 	streams atomic.Int64 // event streams open
 }
 
-// ServePhotos makes the api serve h at /photos/ (the local photo store's files). Call it
-// before Handler.
-func (s *Server) ServePhotos(h http.Handler) { s.photos = h }
-
-// New returns a Server with cfg completed by its defaults, or the configuration's errors.
-// usage may be nil when cfg has no JWTSecret (the usage endpoints are then off).
-func New(cfg Config, s *store.Store, jobs generation.Inserter, u *usage.Service, logger *slog.Logger) (*Server, error) {
-	cfg = cfg.WithDefaults()
-	if err := cfg.Validate(); err != nil {
+// New returns the api built from o completed by its defaults, or every error of o at once.
+func New(o Options) (*Server, error) {
+	o = o.WithDefaults()
+	if err := o.validate(); err != nil {
 		return nil, err
 	}
-	if cfg.JWTSecret != "" && u == nil {
-		return nil, errors.New("api: the usage endpoints need a usage.Service")
+	s := &Server{
+		cfg: o.Config, store: o.Store, jobs: o.Jobs, usage: o.Usage, logger: o.Logger,
+		photos: o.Photos, replicate: o.ReplicateWebhooks, webhookRefused: o.ReplicateRefused,
+		metrics: o.Metrics, events: o.Events,
 	}
-	return &Server{cfg: cfg, store: s, jobs: jobs, usage: u, logger: logger}, nil
+	if o.Config.OperatorToken != "" {
+		s.admin = o.Admin
+	}
+	if o.Events != nil {
+		s.reads = newSharedReads(o.Store)
+	}
+	if o.TracerProvider != nil {
+		s.tracing = traceRequests(o.TracerProvider, o.Propagator)
+	}
+	return s, nil
 }
 
 // Handler returns the routes. More routes can be added to the returned engine.
@@ -143,6 +164,9 @@ func (s *Server) Handler() *gin.Engine {
 	// Release mode only silences gin's debug route listing; it is process-wide but idempotent.
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
+	// A path that matches no route gets NoRoute's JSON 404, not gin's redirect to the
+	// path with (or without) a trailing slash, whose body is plain text.
+	r.RedirectTrailingSlash = false
 	// The client's address is the socket's, unless it is a trusted proxy: then the
 	// nearest address in X-Forwarded-For that is not one. New validated the list.
 	r.RemoteIPHeaders = []string{"X-Forwarded-For"}
@@ -154,7 +178,7 @@ func (s *Server) Handler() *gin.Engine {
 	if s.metrics != nil {
 		r.Use(s.metrics.GinMiddleware())
 	}
-	r.Use(noSniff, limitBody(MaxBodyBytes))
+	r.Use(noSniff, limitBody(bodyLimit))
 	if len(s.cfg.CORSOrigins) > 0 {
 		r.Use(corsMiddleware(s.cfg.CORSOrigins))
 	}
@@ -178,8 +202,9 @@ func (s *Server) Handler() *gin.Engine {
 	}
 	s.mountOps(r)
 	if s.photos != nil {
-		r.GET("/photos/*name", gin.WrapH(s.photos))
-		r.HEAD("/photos/*name", gin.WrapH(s.photos))
+		photos := wrapJSONErrors(s.photos) // its 404 for "/photos/", "/photos/../x", ... in JSON
+		r.GET("/photos/*name", photos)
+		r.HEAD("/photos/*name", photos)
 	}
 	mountPage(r)
 	if s.cfg.JWTSecret != "" {

@@ -10,13 +10,12 @@ import (
 	"go.opentelemetry.io/otel/trace"
 )
 
-// Trace makes the api record a server span for each request with tp, reading the
-// caller's trace context with prop (tracing.Tracing's provider and propagator). The
-// handlers' database statements and the jobs they insert belong to that span's trace.
-// Call it before Handler; without it the api records nothing.
-func (s *Server) Trace(tp trace.TracerProvider, prop propagation.TextMapPropagator) {
+// traceRequests records a server span for each request with tp, reading the caller's
+// trace context with prop. The handlers' database statements and the jobs they insert
+// belong to that span's trace.
+func traceRequests(tp trace.TracerProvider, prop propagation.TextMapPropagator) gin.HandlerFunc {
 	// No server name: server.address is then the request's Host, as the caller addressed it.
-	s.tracing = otelgin.Middleware("",
+	return otelgin.Middleware("",
 		otelgin.WithTracerProvider(tp),
 		otelgin.WithPropagators(prop),
 		otelgin.WithGinFilter(func(c *gin.Context) bool {

@@ -12,14 +12,14 @@ import (
 
 // Config is where photos are kept. Zero fields take the defaults of WithDefaults.
 type Config struct {
-	Dir        string // STORAGE_DIR: the local store's directory; default ./data/photos
-	BaseURL    string // PHOTO_BASE_URL: public URL prefix of the photos
-	NameSecret string // PHOTO_NAME_SECRET: keys the unguessable object names
-	MaxBytes   int64  // MAX_PHOTO_BYTES: the largest output accepted; default DefaultMaxPhotoBytes
-	S3Bucket   string // S3_BUCKET: use S3-compatible storage instead of Dir
+	Dir        string // the local store's directory; default ./data/photos
+	BaseURL    string // public URL prefix of the photos
+	NameSecret string // keys the unguessable object names
+	MaxBytes   int64  // the largest output accepted; default DefaultMaxPhotoBytes
+	S3Bucket   string // use S3-compatible storage instead of Dir
 	S3Endpoint string
 	S3Region   string
-	S3Path     bool // S3_PATH_STYLE
+	S3Path     bool // path-style addressing
 	// S3Transport wraps the S3 client's HTTP transport (the wiring passes tracing's);
 	// nil leaves it as the SDK builds it.
 	S3Transport func(http.RoundTripper) http.RoundTripper
@@ -36,17 +36,18 @@ func (c Config) WithDefaults() Config {
 	return c
 }
 
-// Validate reports every setting that cannot work.
+// Validate reports every setting that cannot work, each error naming its field first
+// (the command line names the variable instead).
 func (c Config) Validate() error {
 	var errs []error
 	if len(c.NameSecret) < MinSecretLen {
-		errs = append(errs, fmt.Errorf("PHOTO_NAME_SECRET must be at least %d bytes: it keys the photos' unguessable names, and must stay the same across processes and restarts", MinSecretLen))
+		errs = append(errs, fmt.Errorf("NameSecret must be at least %d bytes: it keys the photos' unguessable names, and must stay the same across processes and restarts", MinSecretLen))
 	}
 	if c.S3Bucket != "" && c.BaseURL == "" {
-		errs = append(errs, errors.New("PHOTO_BASE_URL is required with S3_BUCKET: the public URL prefix of the bucket's objects"))
+		errs = append(errs, errors.New("BaseURL is required with S3Bucket: the public URL prefix of the bucket's objects"))
 	}
 	if c.MaxBytes < 0 {
-		errs = append(errs, errors.New("MAX_PHOTO_BYTES must not be negative"))
+		errs = append(errs, errors.New("MaxBytes must not be negative"))
 	}
 	return errors.Join(errs...)
 }

@@ -15,6 +15,8 @@ import (
 	"github.com/johannesboyne/gofakes3"
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
 	"github.com/stretchr/testify/require"
+
+	"photogen/internal/s3server"
 )
 
 const testBucket = "photogen-photos"
@@ -81,10 +83,53 @@ func newTestS3(t *testing.T, ctx context.Context, wrap ...func(http.RoundTripper
 	return store, check, puts
 }
 
-// getObject reads an object back with the SDK.
-func getObject(t *testing.T, ctx context.Context, c *s3.Client, key string) (*s3.GetObjectOutput, []byte) {
+// testS3 is a store on one S3 server, what the tests check it with, and the
+// Cache-Control the server got with an object.
+type testS3 struct {
+	store        *S3
+	check        *s3.Client
+	bucket       string
+	cacheControl func(t *testing.T, name string) string
+}
+
+// s3Servers are the servers the store's tests run against: the in-process fake, and a
+// real S3-compatible server process (versitygw, internal/s3server).
+var s3Servers = map[string]func(t *testing.T, ctx context.Context) testS3{
+	"gofakes3": func(t *testing.T, ctx context.Context) testS3 {
+		store, check, puts := newTestS3(t, ctx)
+		// gofakes3 does not keep Cache-Control: the header the PUT carried is checked.
+		return testS3{store: store, check: check, bucket: testBucket, cacheControl: func(_ *testing.T, name string) string {
+			return puts.get("/" + testBucket + "/" + name).Get("Cache-Control") // path style: /bucket/key
+		}}
+	},
+	"versitygw": func(t *testing.T, ctx context.Context) testS3 {
+		srv := s3server.Start(t)
+		bucket := srv.NewBucket(t, false)
+		store := realS3Store(t, ctx, srv, bucket, s3server.SecretKey)
+		check := srv.Client()
+		return testS3{store: store, check: check, bucket: bucket, cacheControl: func(t *testing.T, name string) string {
+			out, _ := getObject(t, ctx, check, bucket, name)
+			return aws.ToString(out.CacheControl)
+		}}
+	},
+}
+
+// realS3Store is a store on bucket of srv, signing with secret.
+func realS3Store(t *testing.T, ctx context.Context, srv *s3server.Server, bucket, secret string) *S3 {
 	t.Helper()
-	out, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(testBucket), Key: aws.String(key)})
+	store, err := NewS3(ctx, S3Config{
+		Bucket: bucket, Endpoint: srv.URL, Region: s3server.Region, UsePathStyle: true,
+		PublicBaseURL: "https://cdn.example.com/", NameSecret: testSecret(),
+		Credentials: credentials.NewStaticCredentialsProvider(s3server.AccessKey, secret, ""),
+	})
+	require.NoError(t, err)
+	return store
+}
+
+// getObject reads an object back with the SDK.
+func getObject(t *testing.T, ctx context.Context, c *s3.Client, bucket, key string) (*s3.GetObjectOutput, []byte) {
+	t.Helper()
+	out, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
 	require.NoError(t, err)
 	defer out.Body.Close()
 	body, err := io.ReadAll(out.Body)
@@ -92,35 +137,41 @@ func getObject(t *testing.T, ctx context.Context, c *s3.Client, key string) (*s3
 	return out, body
 }
 
+// TestS3Put: a put stores the bytes, the content type and a year's Cache-Control under
+// the key's name; the same key again overwrites that object and no other.
 func TestS3Put(t *testing.T) {
 	t.Parallel()
-	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
-	defer cancel()
-	store, check, puts := newTestS3(t, ctx)
-	data := pngBytes(t)
+	for server, open := range s3Servers {
+		t.Run(server, func(t *testing.T) {
+			t.Parallel()
+			ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+			defer cancel()
+			testPut(t, ctx, open(t, ctx))
+		})
+	}
+}
 
-	url, err := store.Put(ctx, "pred-1", "image/png", data)
+func testPut(t *testing.T, ctx context.Context, s testS3) {
+	data := pngBytes(t)
+	url, err := s.store.Put(ctx, "pred-1", "image/png", data)
 	require.NoError(t, err)
 	name := ObjectName(testSecret(), "pred-1", "image/png")
 	require.Equal(t, "https://cdn.example.com/"+name, url)
 
-	out, body := getObject(t, ctx, check, name)
+	out, body := getObject(t, ctx, s.check, s.bucket, name)
 	require.Equal(t, data, body)
 	require.Equal(t, "image/png", aws.ToString(out.ContentType))
-	sent := puts.get("/" + testBucket + "/" + name) // path style: /bucket/key
-	require.NotNil(t, sent, "the PUT went to the bucket's path")
-	require.Equal(t, "public, max-age=31536000, immutable", sent.Get("Cache-Control"))
-	require.Equal(t, "image/png", sent.Get("Content-Type"))
+	require.Equal(t, "public, max-age=31536000, immutable", s.cacheControl(t, name))
 
 	// Idempotent: the same key overwrites its own object and nothing else.
-	other, err := store.Put(ctx, "pred-2", "image/jpeg", jpegBytes(t))
+	other, err := s.store.Put(ctx, "pred-2", "image/jpeg", jpegBytes(t))
 	require.NoError(t, err)
 	require.NotEqual(t, url, other)
-	again, err := store.Put(ctx, "pred-1", "IMAGE/PNG; charset=binary", []byte("second"))
+	again, err := s.store.Put(ctx, "pred-1", "IMAGE/PNG; charset=binary", []byte("second"))
 	require.NoError(t, err)
 	require.Equal(t, url, again)
 
-	list, err := check.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String(testBucket)})
+	list, err := s.check.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String(s.bucket)})
 	require.NoError(t, err)
 	var keys []string
 	for _, o := range list.Contents {
@@ -128,29 +179,59 @@ func TestS3Put(t *testing.T) {
 	}
 	require.ElementsMatch(t, []string{name, ObjectName(testSecret(), "pred-2", "image/jpeg")}, keys)
 
-	out, body = getObject(t, ctx, check, name)
+	out, body = getObject(t, ctx, s.check, s.bucket, name)
 	require.Equal(t, []byte("second"), body)
 	require.Equal(t, "image/png", aws.ToString(out.ContentType))
-	out, body = getObject(t, ctx, check, ObjectName(testSecret(), "pred-2", "image/jpeg"))
+	out, body = getObject(t, ctx, s.check, s.bucket, ObjectName(testSecret(), "pred-2", "image/jpeg"))
 	require.Equal(t, jpegBytes(t), body)
 	require.Equal(t, "image/jpeg", aws.ToString(out.ContentType))
 }
 
+// TestS3PutRefuses: what is not an image, an empty key and a missing bucket are errors.
 func TestS3PutRefuses(t *testing.T) {
 	t.Parallel()
-	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	for server, open := range s3Servers {
+		t.Run(server, func(t *testing.T) {
+			t.Parallel()
+			ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+			defer cancel()
+			store := open(t, ctx).store
+
+			_, err := store.Put(ctx, "k", "text/html", []byte("<html>"))
+			require.ErrorIs(t, err, ErrNotImage)
+			_, err = store.Put(ctx, "", "image/png", pngBytes(t))
+			require.Error(t, err)
+
+			missing := *store
+			missing.bucket = "no-such-bucket"
+			_, err = missing.Put(ctx, "k", "image/png", pngBytes(t))
+			require.Error(t, err, "a server error comes back")
+		})
+	}
+}
+
+// TestS3PutRealServerRefuses: a real server checks what the fake does not: a wrong
+// secret is refused, and so is every put while the server is down; once it is back, the
+// same put succeeds. Nothing is written by a refused put.
+func TestS3PutRealServerRefuses(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 	defer cancel()
-	store, _, _ := newTestS3(t, ctx)
+	srv := s3server.Start(t)
+	bucket := srv.NewBucket(t, false)
+	_, err := realS3Store(t, ctx, srv, bucket, "not-the-secret").Put(ctx, "k", "image/png", pngBytes(t))
+	require.ErrorContains(t, err, "SignatureDoesNotMatch")
 
-	_, err := store.Put(ctx, "k", "text/html", []byte("<html>"))
-	require.ErrorIs(t, err, ErrNotImage)
-	_, err = store.Put(ctx, "", "image/png", pngBytes(t))
-	require.Error(t, err)
-
-	missing := *store
-	missing.bucket = "no-such-bucket"
-	_, err = missing.Put(ctx, "k", "image/png", pngBytes(t))
-	require.Error(t, err, "a server error comes back")
+	store := realS3Store(t, ctx, srv, bucket, s3server.SecretKey)
+	srv.Stop(t)
+	_, err = store.Put(ctx, "k", "image/png", pngBytes(t))
+	require.ErrorContains(t, err, "connection refused")
+	srv.Start(t)
+	list, err := srv.Client().ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String(bucket)})
+	require.NoError(t, err)
+	require.Empty(t, list.Contents, "a refused put wrote nothing")
+	_, err = store.Put(ctx, "k", "image/png", pngBytes(t))
+	require.NoError(t, err)
 }
 
 func TestNewS3Validates(t *testing.T) {

@@ -57,27 +57,28 @@ func (c ReplicateConfig) WithDefaults() ReplicateConfig {
 	return c
 }
 
-// Validate reports every setting that cannot work.
+// Validate reports every setting that cannot work, each error naming its field first
+// (the command line names the variable instead).
 func (c ReplicateConfig) Validate() error {
 	var errs []error
 	if c.Token == "" {
-		errs = append(errs, errors.New("REPLICATE_API_TOKEN is required"))
+		errs = append(errs, errors.New("Token is required"))
 	}
 	if owner, model, _ := c.modelParts(); owner == "" || model == "" || strings.Contains(model, "/") {
-		errs = append(errs, fmt.Errorf("REPLICATE_MODEL %q: want owner/name or owner/name:version", c.Model))
+		errs = append(errs, fmt.Errorf("Model %q: want owner/name or owner/name:version", c.Model))
 	}
 	if c.HTTPTimeout < 0 {
-		errs = append(errs, errors.New("the provider's HTTP timeout must not be negative"))
+		errs = append(errs, errors.New("HTTPTimeout must not be negative"))
 	}
 	if c.SyncWait < time.Second || c.SyncWait > time.Minute || c.SyncWait%time.Second != 0 {
-		errs = append(errs, fmt.Errorf("REPLICATE_SYNC_WAIT %s: want whole seconds from 1s to 60s", c.SyncWait))
+		errs = append(errs, fmt.Errorf("SyncWait %s: want whole seconds from 1s to 60s", c.SyncWait))
 	}
 	if c.HTTPTimeout > 0 && c.HTTPTimeout <= c.SyncWait {
-		errs = append(errs, fmt.Errorf("the provider's HTTP timeout %s must exceed REPLICATE_SYNC_WAIT %s", c.HTTPTimeout, c.SyncWait))
+		errs = append(errs, fmt.Errorf("HTTPTimeout %s must exceed SyncWait %s", c.HTTPTimeout, c.SyncWait))
 	}
 	if c.WebhookURL != "" {
 		if u, err := url.Parse(c.WebhookURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-			errs = append(errs, fmt.Errorf("REPLICATE_WEBHOOK_URL %q: want an absolute http(s) URL", c.WebhookURL))
+			errs = append(errs, fmt.Errorf("WebhookURL %q: want an absolute http(s) URL", c.WebhookURL))
 		}
 	}
 	return errors.Join(errs...)

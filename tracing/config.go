@@ -7,19 +7,17 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"strings"
 )
 
 // Config is what decides tracing. The OTLP exporter reads the rest of the standard
 // OTEL_EXPORTER_OTLP_* variables (headers, timeout, compression, TLS) itself.
 type Config struct {
-	// Endpoint is OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, else OTEL_EXPORTER_OTLP_ENDPOINT:
-	// the collector's URL. Unset, tracing is off.
+	// Endpoint is the collector's URL (OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, else
+	// OTEL_EXPORTER_OTLP_ENDPOINT). Unset, tracing is off.
 	Endpoint string
-	// Protocol is OTEL_EXPORTER_OTLP_TRACES_PROTOCOL, else OTEL_EXPORTER_OTLP_PROTOCOL;
-	// only http/protobuf (the default) is supported.
+	// Protocol is the exporter's protocol; only http/protobuf (the default) is supported.
 	Protocol string
-	// Disabled is OTEL_SDK_DISABLED=true: off whatever the endpoint.
+	// Disabled turns tracing off whatever the endpoint (OTEL_SDK_DISABLED=true).
 	Disabled bool
 	// ServiceName is the default service.name (OTEL_SERVICE_NAME overrides it).
 	ServiceName string
@@ -27,37 +25,21 @@ type Config struct {
 	ServiceVersion string
 }
 
-// ConfigFromEnv reads the variables above through getenv.
-func ConfigFromEnv(getenv func(string) string) Config {
-	first := func(names ...string) string {
-		for _, n := range names {
-			if v := getenv(n); v != "" {
-				return v
-			}
-		}
-		return ""
-	}
-	return Config{
-		Endpoint: first("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT"),
-		Protocol: first("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL"),
-		Disabled: strings.EqualFold(strings.TrimSpace(getenv("OTEL_SDK_DISABLED")), "true"),
-	}
-}
-
 // On reports whether c turns tracing on.
 func (c Config) On() bool { return c.Endpoint != "" && !c.Disabled }
 
-// Validate reports every setting that cannot work when tracing is on.
+// Validate reports every setting that cannot work when tracing is on, each error
+// naming its field first (the command line names the variable instead).
 func (c Config) Validate() error {
 	if !c.On() {
 		return nil
 	}
 	var errs []error
 	if u, err := url.Parse(c.Endpoint); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		errs = append(errs, fmt.Errorf("OTEL_EXPORTER_OTLP_ENDPOINT %q: want an absolute http(s) URL such as http://collector:4318", c.Endpoint))
+		errs = append(errs, fmt.Errorf("Endpoint %q: want an absolute http(s) URL such as http://collector:4318", c.Endpoint))
 	}
 	if c.Protocol != "" && c.Protocol != "http/protobuf" {
-		errs = append(errs, fmt.Errorf("OTEL_EXPORTER_OTLP_PROTOCOL %q: photogen exports traces with http/protobuf only", c.Protocol))
+		errs = append(errs, fmt.Errorf("Protocol %q: photogen exports traces with http/protobuf only", c.Protocol))
 	}
 	return errors.Join(errs...)
 }

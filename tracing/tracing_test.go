@@ -20,23 +20,19 @@ import (
 
 var discard = slog.New(slog.DiscardHandler)
 
-func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
-
-func TestConfigFromEnv(t *testing.T) {
+func TestConfig(t *testing.T) {
 	t.Parallel()
-	require.False(t, ConfigFromEnv(env(nil)).On(), "off by default")
-	c := ConfigFromEnv(env(map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector:4318"}))
+	require.False(t, Config{}.On(), "off by default")
+	c := Config{Endpoint: "http://collector:4318"}
 	require.True(t, c.On())
 	require.NoError(t, c.Validate())
-	c = ConfigFromEnv(env(map[string]string{"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "https://c/v1/traces"}))
-	require.True(t, c.On(), "the traces endpoint alone turns it on")
-	c = ConfigFromEnv(env(map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://c:4318", "OTEL_SDK_DISABLED": "true"}))
+	c.Disabled = true
 	require.False(t, c.On())
 
-	bad := ConfigFromEnv(env(map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "collector:4317", "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc"}))
+	bad := Config{Endpoint: "collector:4317", Protocol: "grpc"}
 	err := bad.Validate()
-	require.ErrorContains(t, err, `OTEL_EXPORTER_OTLP_ENDPOINT "collector:4317"`)
-	require.ErrorContains(t, err, `OTEL_EXPORTER_OTLP_PROTOCOL "grpc"`)
+	require.ErrorContains(t, err, `Endpoint "collector:4317"`)
+	require.ErrorContains(t, err, `Protocol "grpc"`)
 	_, err = New(t.Context(), bad, nil, discard)
 	require.Error(t, err, "a bad setting stops the process")
 }

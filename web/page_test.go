@@ -1,8 +1,8 @@
 package web
 
-// The page in a real browser: headless Chromium, driven by internal/browser/page.mjs, against
-// Handler and fakeAPI. internal/dev/browser.sh finds or installs Chromium and playwright-core;
-// when it cannot, the test fails (it never skips). PHOTOGEN_SCREENSHOT=docs/page.png (relative
+// The page in a real browser: headless Chromium, driven by internal/browser (chromedp), against
+// Handler and fakeAPI. internal/dev/browser.sh finds or installs Chromium; when it cannot, the
+// test fails (it never skips). PHOTOGEN_SCREENSHOT=docs/page.png (relative
 // to the repository's root) saves the completed page.
 
 import (
@@ -24,12 +24,12 @@ import (
 // repoRoot is the repository's root, seen from this package's directory (where go test runs).
 const repoRoot = ".."
 
-// drive opens the page at base in Chromium with args (see internal/browser). The driver's
+// drive opens the page at base in Chromium as p says (see internal/browser). The driver's
 // timeout is generous: it only matters on a machine too loaded to run Chromium, and a run
 // that passes takes 2-10 s.
-func drive(t *testing.T, chromium, base string, args ...string) browser.Result {
+func drive(t *testing.T, chromium, base string, p browser.Page) browser.Result {
 	t.Helper()
-	return browser.Open(t, chromium, base, 40*time.Second, args...)
+	return browser.Open(t, chromium, base, 40*time.Second, p)
 }
 
 // site serves the page and f at one origin, the photos at another (so that the
@@ -63,14 +63,14 @@ func TestPageInChromium(t *testing.T) {
 	t.Run("photos stream in, then the page reopens complete", func(t *testing.T) {
 		f := &fakeAPI{dropAfter: 10}
 		srv := site(t, spec, photos, f)
-		args := []string{"--token", f.token, "--rise", "--viewer"}
+		p := browser.Page{Token: f.token, Rise: true, Viewer: true}
 		if shot := os.Getenv("PHOTOGEN_SCREENSHOT"); shot != "" {
 			if !filepath.IsAbs(shot) {
 				shot = filepath.Join(repoRoot, shot)
 			}
-			args = append(args, "--screenshot", shot)
+			p.Screenshot = shot
 		}
-		res := drive(t, chromium, srv.URL, args...)
+		res := drive(t, chromium, srv.URL, p)
 		require.Equal(t, "completed", res.State)
 		require.Equal(t, "Completed: all 30 photos are ready", res.StateText)
 		require.Equal(t, 30, res.Loaded)
@@ -84,20 +84,20 @@ func TestPageInChromium(t *testing.T) {
 		n, _ := strconv.Atoi(ids[1])
 		require.GreaterOrEqual(t, n, 10)
 
-		again := drive(t, chromium, srv.URL, "--token", f.token, "--at-once")
+		again := drive(t, chromium, srv.URL, browser.Page{Token: f.token, AtOnce: true})
 		require.Equal(t, []int{30}, again.Counts)
 	})
 
 	t.Run("an unknown token shows that the link is not valid", func(t *testing.T) {
 		srv := site(t, spec, photos, &fakeAPI{})
-		res := drive(t, chromium, srv.URL, "--mode", "invalid", "--token", newToken(t),
-			"--allow-http-error", "/api/blueprint/status")
+		res := drive(t, chromium, srv.URL, browser.Page{Invalid: true, Token: newToken(t),
+			AllowHTTPErrors: []string{"/api/blueprint/status"}})
 		require.Equal(t, "This link is not valid", res.StateText)
 	})
 
 	t.Run("a link without a token shows that the link is not valid", func(t *testing.T) {
 		srv := site(t, spec, photos, &fakeAPI{})
-		res := drive(t, chromium, srv.URL, "--mode", "invalid")
+		res := drive(t, chromium, srv.URL, browser.Page{Invalid: true})
 		require.Equal(t, "This link is not valid", res.StateText)
 	})
 
@@ -105,7 +105,8 @@ func TestPageInChromium(t *testing.T) {
 		// Slower photos, so that polls every 2 s see the count between 0 and 30.
 		f := &fakeAPI{noEvents: true, step: 150 * time.Millisecond}
 		srv := site(t, spec, photos, f)
-		res := drive(t, chromium, srv.URL, "--token", f.token, "--rise", "--allow-http-error", "/api/blueprint/events")
+		res := drive(t, chromium, srv.URL, browser.Page{Token: f.token, Rise: true,
+			AllowHTTPErrors: []string{"/api/blueprint/events"}})
 		require.Equal(t, "completed", res.State)
 		require.Equal(t, 30, res.Loaded)
 		f.mu.Lock()

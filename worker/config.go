@@ -68,7 +68,8 @@ func (c Config) WithDefaults() Config {
 	return c
 }
 
-// Validate reports every setting that cannot work, naming the variable that sets it.
+// Validate reports every setting that cannot work, each error naming its field first
+// (the command line names the variable instead).
 func (c Config) Validate() error {
 	var errs []error
 	check := func(bad bool, format string, args ...any) {
@@ -76,18 +77,18 @@ func (c Config) Validate() error {
 			errs = append(errs, fmt.Errorf(format, args...))
 		}
 	}
-	check(c.BatchSize < 1 || c.BatchSize > 100, "PHOTO_BATCH_SIZE %d: want 1..100", c.BatchSize)
-	check(c.PredictionBudget < 0, "PREDICTION_BUDGET %d: must not be negative", c.PredictionBudget)
-	check(c.Concurrency < 1, "WORKER_CONCURRENCY %d: want at least 1", c.Concurrency)
-	check(c.PollInterval < time.Millisecond, "REPLICATE_POLL_INTERVAL %s: want at least 1ms", c.PollInterval)
-	check(c.JobTimeout < time.Second, "JOB_TIMEOUT %s: want at least 1s", c.JobTimeout)
-	check(c.PerMinute < -1, "PREDICTIONS_PER_MINUTE %d: want -1 (no limit) or more", c.PerMinute)
-	check(c.ReadsPerMinute < -1, "REPLICATE_READS_PER_MINUTE %d: want -1 (no limit) or more", c.ReadsPerMinute)
-	check(c.CheckAfter < time.Millisecond, "REPLICATE_WEBHOOK_CHECK_AFTER %s: want at least 1ms", c.CheckAfter)
-	check(c.FetchCooldown < time.Millisecond, "RIVER_FETCH_COOLDOWN %s: want at least 1ms", c.FetchCooldown)
-	check(c.RescueAfter <= c.JobTimeout, "RESCUE_STUCK_JOBS_AFTER %s must exceed the job timeout %s", c.RescueAfter, c.JobTimeout)
-	check(c.FetchPollInterval < time.Millisecond, "RIVER_FETCH_POLL_INTERVAL %s: want at least 1ms", c.FetchPollInterval)
-	check(c.SoftStop < 0, "SHUTDOWN_SOFT_TIMEOUT %s: must not be negative", c.SoftStop)
+	check(c.BatchSize < 1 || c.BatchSize > 100, "BatchSize %d: want 1..100", c.BatchSize)
+	check(c.PredictionBudget < 0, "PredictionBudget %d: must not be negative", c.PredictionBudget)
+	check(c.Concurrency < 1, "Concurrency %d: want at least 1", c.Concurrency)
+	check(c.PollInterval < time.Millisecond, "PollInterval %s: want at least 1ms", c.PollInterval)
+	check(c.JobTimeout < time.Second, "JobTimeout %s: want at least 1s", c.JobTimeout)
+	check(c.PerMinute < -1, "PerMinute %d: want -1 (no limit) or more", c.PerMinute)
+	check(c.ReadsPerMinute < -1, "ReadsPerMinute %d: want -1 (no limit) or more", c.ReadsPerMinute)
+	check(c.CheckAfter < time.Millisecond, "CheckAfter %s: want at least 1ms", c.CheckAfter)
+	check(c.FetchCooldown < time.Millisecond, "FetchCooldown %s: want at least 1ms", c.FetchCooldown)
+	check(c.RescueAfter <= c.JobTimeout, "RescueAfter %s must exceed JobTimeout %s", c.RescueAfter, c.JobTimeout)
+	check(c.FetchPollInterval < time.Millisecond, "FetchPollInterval %s: want at least 1ms", c.FetchPollInterval)
+	check(c.SoftStop < 0, "SoftStop %s: must not be negative", c.SoftStop)
 	return errors.Join(errs...)
 }
 

@@ -25,14 +25,14 @@ type banner struct {
 }
 
 // newBanner describes the api serving on bound with cfg.
-func newBanner(cfg config, getenv func(string) string, bound string) banner {
+func newBanner(cfg config, bound string) banner {
 	url := baseURL(bound)
-	b := banner{URL: url, MetricsURL: baseURL(cfg.MetricsAddr) + "/metrics", WebhookSecret: cfg.API.WebhookSecret, OperatorToken: cfg.OperatorToken}
+	b := banner{URL: url, MetricsURL: baseURL(cfg.MetricsAddr) + "/metrics", WebhookSecret: cfg.API.WebhookSecret, OperatorToken: cfg.API.OperatorToken}
 	if cfg.API.JWTSecret != "" {
 		b.TokenEnv = []string{"AUTH_JWT_SECRET=" + shellQuote(cfg.API.JWTSecret)}
-		for _, k := range []string{"AUTH_JWT_AUDIENCE", "AUTH_JWT_ISSUER"} {
-			if v := getenv(k); v != "" {
-				b.TokenEnv = append(b.TokenEnv, k+"="+shellQuote(v))
+		for _, kv := range [][2]string{{"AUTH_JWT_AUDIENCE", cfg.API.JWTAudience}, {"AUTH_JWT_ISSUER", cfg.API.JWTIssuer}} {
+			if kv[1] != "" {
+				b.TokenEnv = append(b.TokenEnv, kv[0]+"="+shellQuote(kv[1]))
 			}
 		}
 	}
@@ -60,7 +60,8 @@ func (b banner) print(w io.Writer, user uuid.UUID) {
 	}
 	fmt.Fprintf(w, `  development webhook secret: %s
   in another terminal, run the whole flow:
-    bin/photogen demo --url %s --webhook-secret %s
+    make demo
+    (or: bin/photogen demo --url %s --webhook-secret %s)
 
 `, b.WebhookSecret, b.URL, b.WebhookSecret)
 }

@@ -81,9 +81,9 @@ Configuration is by environment variables; see docs/operations.md.`,
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError(err) })
 	root.AddCommand(
 		migrateCmd(e),
-		serveCmd(e, "api", "Serve the HTTP API; it inserts generation jobs and never works them"),
-		serveCmd(e, "worker", "Work generation jobs"),
-		serveCmd(e, "all", "Run the api and a worker in one process (with a fake Replicate when REPLICATE_API_TOKEN is unset)"),
+		serveCmd(e, usesAPI, "Serve the HTTP API; it inserts generation jobs and never works them"),
+		serveCmd(e, usesWorker, "Work generation jobs"),
+		serveCmd(e, usesAPI|usesWorker, "Run the api and a worker in one process (with a fake Replicate when REPLICATE_API_TOKEN is unset)"),
 		generationCmd(e),
 		queueCmd(e),
 		stripeEventsCmd(e),

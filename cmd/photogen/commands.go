@@ -1,12 +1,11 @@
-// This file holds the commands that run once and exit: migrate and the operator
-// commands (generation show|retry|cancel, queue stats; generation list and stripe-events
-// are in operate.go).
+// This file holds the commands that run once and exit: migrate, queue stats, and the
+// helpers every operator command opens the database with (the generation commands are
+// in generation.go, stripe-events in operate.go).
 
 package main
 
 import (
 	"context"
-	"io"
 	"log/slog"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -24,7 +23,8 @@ func migrateCmd(e env) *cobra.Command {
 		Short: "Apply River's and photogen's migrations (idempotent, safe to run concurrently)",
 		Args:  exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return withDatabase(cmd.Context(), e, func(ctx context.Context, pool *pgxpool.Pool, logger *slog.Logger) error {
+			// Long: migrations may rewrite tables; no statement_timeout.
+			return withDatabase(cmd.Context(), e, true, func(ctx context.Context, pool *pgxpool.Pool, logger *slog.Logger) error {
 				if err := migrations.Up(ctx, pool, riverLogger(logger)); err != nil {
 					return err
 				}
@@ -33,52 +33,6 @@ func migrateCmd(e env) *cobra.Command {
 			})
 		},
 	}
-}
-
-func generationCmd(e env) *cobra.Command {
-	cmd := &cobra.Command{
-		Use:   "generation",
-		Short: "List, inspect, retry or cancel subscribers' generations",
-		Args:  exactArgs(0),
-		RunE:  func(cmd *cobra.Command, _ []string) error { return usageError(cmd.Help()) },
-	}
-	asJSON := cmd.PersistentFlags().Bool("json", false, "write JSON for scripts instead of text")
-	sub := func(use, short string, act func(context.Context, *operator.Operator, *generation.Subscriber, io.Writer) error) *cobra.Command {
-		return &cobra.Command{
-			Use:   use + " <subscriber-id or email>",
-			Short: short,
-			Args:  exactArgs(1),
-			RunE: func(cmd *cobra.Command, args []string) error {
-				return withOperator(cmd.Context(), e, func(ctx context.Context, op *operator.Operator, logger *slog.Logger) error {
-					s, err := op.Lookup(ctx, args[0])
-					if err != nil {
-						return err
-					}
-					if err := act(ctx, op, s, e.stdout); err != nil {
-						return err
-					}
-					if use != "show" {
-						logger.InfoContext(ctx, "generation "+use+" by an operator", "subscriber_id", s.ID)
-					}
-					return op.Show(ctx, s.ID, e.stdout, format(*asJSON))
-				})
-			},
-		}
-	}
-	cmd.AddCommand(
-		generationListCmd(e, asJSON),
-		sub("show", "Show a generation: status, photos, predictions and jobs",
-			func(context.Context, *operator.Operator, *generation.Subscriber, io.Writer) error { return nil }),
-		sub("retry", "Queue a failed generation again (it continues from the ledger)",
-			func(ctx context.Context, op *operator.Operator, s *generation.Subscriber, _ io.Writer) error {
-				return op.Retry(ctx, s.ID)
-			}),
-		sub("cancel", "Stop a generation; its predictions in flight are cancelled at the provider",
-			func(ctx context.Context, op *operator.Operator, s *generation.Subscriber, _ io.Writer) error {
-				return op.Cancel(ctx, s)
-			}),
-	)
-	return cmd
 }
 
 func queueCmd(e env) *cobra.Command {
@@ -103,13 +57,14 @@ func queueCmd(e env) *cobra.Command {
 	return cmd
 }
 
-// withDatabase loads the database settings, opens the pool and runs fn.
-func withDatabase(ctx context.Context, e env, fn func(context.Context, *pgxpool.Pool, *slog.Logger) error) error {
+// withDatabase loads the database settings, opens the pool and runs fn; long lifts the
+// statement timeout (migrations).
+func withDatabase(ctx context.Context, e env, long bool, fn func(context.Context, *pgxpool.Pool, *slog.Logger) error) error {
 	cfg, err := loadConfig(e.getenv, usesDatabase)
 	if err != nil {
 		return err
 	}
-	pool, err := openPool(ctx, cfg)
+	pool, err := openPool(ctx, cfg, long)
 	if err != nil {
 		return err
 	}
@@ -119,7 +74,7 @@ func withDatabase(ctx context.Context, e env, fn func(context.Context, *pgxpool.
 
 // withOperator runs fn with an Operator on the configured database.
 func withOperator(ctx context.Context, e env, fn func(context.Context, *operator.Operator, *slog.Logger) error) error {
-	return withDatabase(ctx, e, func(ctx context.Context, pool *pgxpool.Pool, logger *slog.Logger) error {
+	return withDatabase(ctx, e, false, func(ctx context.Context, pool *pgxpool.Pool, logger *slog.Logger) error {
 		jobs, err := generation.NewInserter(pool)
 		if err != nil {
 			return err

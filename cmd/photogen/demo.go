@@ -54,7 +54,8 @@ func runDemo(ctx context.Context, url, secret, prompt string, timeout time.Durat
 	}
 	fmt.Fprintf(stdout, "created subscriber %s (%s)\n", sub.SubscriberID, email)
 	// The token goes in the page's fragment, which the browser never sends to the server.
-	fmt.Fprintf(stdout, "watch it in a browser:  %s/#token=%s\n", c.BaseURL, sub.AccessToken)
+	page := c.BaseURL + "/#token=" + sub.AccessToken
+	fmt.Fprintf(stdout, "watch it in a browser:  %s\n", page)
 	fmt.Fprintf(stdout, "or ask for the status:  curl -sS -H 'Authorization: Bearer %s' %s/api/blueprint/status\n", sub.AccessToken, c.BaseURL)
 	resp, err := c.SendWebhook(ctx, secret, demo.CheckoutCompleted("evt_demo_"+randomHex(8), sub.SubscriberID, email), time.Now())
 	if err != nil {
@@ -77,6 +78,8 @@ func runDemo(ctx context.Context, url, secret, prompt string, timeout time.Durat
 			for _, u := range st.PhotoURLs {
 				fmt.Fprintln(stdout, "  "+u)
 			}
+			// Again at the end: the photos' URLs have pushed the first one off screen.
+			fmt.Fprintf(stdout, "see them on the page:  %s\n", page)
 			return nil
 		case "failed":
 			return fmt.Errorf("generation failed: %s", deref(st.Error))

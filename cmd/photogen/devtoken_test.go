@@ -57,11 +57,11 @@ func TestDevTokenRefusals(t *testing.T) {
 
 func TestBannerSaysWhereEverythingIs(t *testing.T) {
 	t.Parallel()
-	cfg := config{OperatorToken: "op-token"}
-	cfg.API.WebhookSecret, cfg.API.JWTSecret = "whsec_dev", "jwt secret"
+	var cfg config
+	cfg.API.OperatorToken, cfg.API.WebhookSecret, cfg.API.JWTSecret, cfg.API.JWTIssuer = "op-token", "whsec_dev", "jwt secret", "dev"
 	user := uuid.New()
 	var buf bytes.Buffer
-	newBanner(cfg, getenv(map[string]string{"AUTH_JWT_ISSUER": "dev"}), "127.0.0.1:8080").print(&buf, user)
+	newBanner(cfg, "127.0.0.1:8080").print(&buf, user)
 	out := buf.String()
 	for _, want := range []string{
 		"subscriber page   http://127.0.0.1:8080/\n",
@@ -69,13 +69,14 @@ func TestBannerSaysWhereEverythingIs(t *testing.T) {
 		"metrics           http://127.0.0.1:8080/metrics\n",
 		"GET http://127.0.0.1:8080/api/usage",
 		"AUTH_JWT_SECRET='jwt secret' AUTH_JWT_ISSUER=dev bin/photogen dev-token " + user.String(),
-		"bin/photogen demo --url http://127.0.0.1:8080 --webhook-secret whsec_dev",
+		"run the whole flow:\n    make demo\n",
+		"(or: bin/photogen demo --url http://127.0.0.1:8080 --webhook-secret whsec_dev)",
 	} {
 		require.Contains(t, out, want)
 	}
 
 	buf.Reset()
-	newBanner(config{}, getenv(nil), ":9000").print(&buf, user)
+	newBanner(config{}, ":9000").print(&buf, user)
 	require.Contains(t, buf.String(), "River UI          off (set OPERATOR_TOKEN)")
 	require.Contains(t, buf.String(), "usage endpoints   off (set AUTH_JWT_SECRET)")
 	require.NotContains(t, buf.String(), "dev-token")

@@ -1,6 +1,5 @@
-// This file holds the operator commands that find work to do and finish it: generation
-// list (failed, stuck, ...) and stripe-events list|replay (payments that matched no
-// subscriber). Each takes --json for scripts.
+// This file holds stripe-events list|replay (payments that matched no subscriber) and
+// what the list commands share: --json, --limit and --older.
 
 package main
 
@@ -25,34 +24,6 @@ func format(asJSON bool) operator.Format {
 		return operator.JSON
 	}
 	return operator.Text
-}
-
-func generationListCmd(e env, asJSON *bool) *cobra.Command {
-	cmd := &cobra.Command{
-		Use:   "list [--state failed|queued|generating|completed|refunded|awaiting_payment] [--older 10m]",
-		Short: "List generations by state, the longest untouched first (stuck: --state generating --older 10m)",
-		Args:  exactArgs(0),
-	}
-	states := cmd.Flags().StringSlice("state", nil, "only these states (comma-separated, or the flag repeated); default every state")
-	older := cmd.Flags().Duration("older", 0, "only generations not updated (no state change, no photo appended) for this long")
-	limit := cmd.Flags().Int("limit", defaultListLimit, "write at most this many")
-	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
-		q := operator.GenerationQuery{OlderThan: *older, Limit: *limit}
-		for _, s := range *states {
-			st, err := operator.ParseStatus(s)
-			if err != nil {
-				return usageError(fmt.Errorf("--state: %w", err))
-			}
-			q.Statuses = append(q.Statuses, st)
-		}
-		if err := checkListFlags(*older, *limit); err != nil {
-			return err
-		}
-		return withOperator(cmd.Context(), e, func(ctx context.Context, op *operator.Operator, _ *slog.Logger) error {
-			return op.ListGenerations(ctx, q, e.stdout, format(*asJSON))
-		})
-	}
-	return cmd
 }
 
 func checkListFlags(older time.Duration, limit int) error {

@@ -40,7 +40,7 @@ func TestRunUsageAndConfigErrors(t *testing.T) {
 
 	// Not tuning: a rescue window shorter than the job timeout must be refused.
 	_, _, err = runArgs(t, map[string]string{"JOB_TIMEOUT": "10m", "RESCUE_STUCK_JOBS_AFTER": "5m"}, "worker")
-	require.ErrorContains(t, err, "must exceed the job timeout")
+	require.ErrorContains(t, err, "RESCUE_STUCK_JOBS_AFTER 5m0s must exceed JOB_TIMEOUT 10m0s")
 
 	_, _, err = runArgs(t, nil, "api")
 	require.ErrorContains(t, err, "STRIPE_WEBHOOK_SECRET is required")
@@ -109,7 +109,7 @@ func TestEveryConfigurationErrorInOneJSONLine(t *testing.T) {
 	require.Equal(t, "invalid configuration", line.Msg)
 	all := strings.Join(line.Errors, "\n")
 	for _, want := range []string{`PHOTO_BATCH_SIZE="five"`, "DATABASE_MAX_CONNS 1", `LOG_LEVEL="loud"`, "STRIPE_WEBHOOK_SECRET is required",
-		"EVENTS_MAX_STREAMS must be at least 1"} {
+		"EVENTS_MAX_STREAMS -1: want at least 1"} {
 		require.Contains(t, all, want)
 	}
 }

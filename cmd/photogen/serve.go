@@ -9,57 +9,49 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 	"github.com/spf13/cobra"
 
-	"photogen/api"
 	"photogen/generation"
 	"photogen/health"
 	"photogen/live"
 	"photogen/metrics"
 	"photogen/migrations"
 	"photogen/photos"
-	"photogen/provider"
 	"photogen/store"
-	"photogen/tracing"
-	"photogen/usage"
 	"photogen/worker"
 )
 
-func serveCmd(e env, mode, short string) *cobra.Command {
+func serveCmd(e env, u uses, short string) *cobra.Command {
 	return &cobra.Command{
-		Use:   mode,
+		Use:   u.mode(),
 		Short: short,
 		Long:  short + ".\n\nConfiguration is by environment variables; see docs/operations.md.",
 		Args:  exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			u := map[string]uses{"api": usesAPI, "worker": usesWorker, "all": usesAPI | usesWorker}[mode]
 			cfg, err := loadConfig(e.getenv, usesDatabase|u)
 			if err != nil {
 				return err
 			}
-			return serve(cmd.Context(), mode, cfg, e)
+			return serve(cmd.Context(), u, cfg, e)
 		},
 	}
 }
 
-// serve runs the api, the worker, or both, until ctx ends. Start order: database,
-// (fake Replicate), HTTP, River; stop order the reverse: River hands its jobs back while
-// the api still answers, then HTTP drains, then the pool closes.
-func serve(ctx context.Context, mode string, cfg config, e env) error {
+// serve runs what u says (the api, the worker, or both) until ctx ends. Start order:
+// database, (fake Replicate), HTTP, live updates, River; stop order the reverse: River
+// hands its jobs back while the api still answers, then HTTP drains, then the pool closes.
+func serve(ctx context.Context, u uses, cfg config, e env) error {
 	logger := newLogger(cfg, e)
-	tr, err := newTracing(ctx, mode, cfg, e, logger)
+	tr, err := newTracing(ctx, u.mode(), cfg, e, logger)
 	if err != nil {
 		return err
 	}
 	defer shutdownTracing(tr, logger) // last: after the pool has closed
-	pool, err := openPool(ctx, cfg, tr.InstrumentPool)
+	pool, err := openPool(ctx, cfg, false, tr.InstrumentPool)
 	if err != nil {
 		return err
 	}
@@ -75,98 +67,47 @@ func serve(ctx context.Context, mode string, cfg config, e env) error {
 		return err
 	}
 	g := &group{logger: logger}
-
-	rc, err := replicateConfig(ctx, g, mode, cfg, logger)
-	if err != nil {
-		return err
-	}
-	rc.Transport = tr.Transport("replicate", nil)
-	var riverClient *river.Client[pgx.Tx]
-	if mode == "api" {
-		riverClient, err = generation.NewInserter(pool, tr.RiverMiddleware()...)
-	} else {
-		riverClient, err = newWorkerClient(cfg, rc, st, bucket, m, tr, logger)
-	}
-	if err != nil {
-		return err
-	}
-
-	handler, addr, maxConns := health.Handler(pool, riverClient, m.Handler()), cfg.WorkerAddr, 0
-	var hub *live.Hub
-	if mode != "worker" {
-		hub = live.NewHub()
-		h, err := newAPI(ctx, cfg, rc, st, riverClient, m, photosHandler, tr, hub, logger)
+	if u.has(usesWorker) && u.has(usesAPI) && cfg.Replicate.Token == "" {
+		// Only `all` may run without a token (loadConfig checks): a fake Replicate then.
+		fake, base, err := newFakeReplicate()
 		if err != nil {
 			return err
 		}
-		handler, addr, maxConns = h, cfg.HTTPAddr, cfg.MaxConnections
-		// The api's port faces the internet; its metrics get a listener of their own.
-		g.add(httpComponent("metrics server", cfg.MetricsAddr, metricsHandler(m), 0, logger, func(bound string) {
-			logger.InfoContext(ctx, "metrics served", "addr", bound)
+		g.add(fake)
+		cfg.Replicate.Token, cfg.Replicate.BaseURL = "fake", base
+		logger.WarnContext(ctx, "REPLICATE_API_TOKEN is not set: using an in-process fake Replicate", "base_url", base)
+	}
+	cfg.Replicate.Transport = tr.Transport("replicate", nil)
+
+	var jobs *river.Client[pgx.Tx]
+	if u.has(usesWorker) {
+		jobs, err = newWorkerClient(cfg, st, bucket, m, tr, logger)
+	} else {
+		jobs, err = generation.NewInserter(pool, tr.RiverMiddleware()...)
+	}
+	if err != nil {
+		return err
+	}
+	if u.has(usesAPI) {
+		err = addAPI(ctx, g, apiParts{u: u, cfg: cfg, st: st, jobs: jobs, m: m, photos: photosHandler, tr: tr, e: e, logger: logger})
+	} else {
+		g.add(httpComponent("http server", cfg.WorkerAddr, health.Handler(pool, jobs, m.Handler()), 0, logger, func(bound string) {
+			logger.InfoContext(ctx, "photogen started", "mode", u.mode(), "addr", bound)
 		}))
 	}
-	g.add(httpComponent("http server", addr, handler, maxConns, logger, func(bound string) {
-		logger.InfoContext(ctx, "photogen started", "mode", mode, "addr", bound)
-		if cfg.Dev && mode != "worker" {
-			newBanner(cfg, e.getenv, bound).print(e.stdout, uuid.New())
-		}
-	}))
-	if hub != nil {
-		// After the HTTP server, so stopped before it: its Shutdown waits for the streams.
-		g.add(liveComponent(live.NewListener(st, hub, logger), hub))
+	if err != nil {
+		return err
 	}
-	if mode != "api" {
-		g.add(riverComponent(riverClient, cfg.Worker.SoftStop, func(ctx context.Context) {
-			worker.WakeAsleep(ctx, riverClient, st, logger)
+	if u.has(usesWorker) {
+		g.add(riverComponent(jobs, cfg.Worker.SoftStop, func(ctx context.Context) {
+			worker.WakeAsleep(ctx, jobs, st, logger)
 		}))
-	}
-	if mode != "worker" && cfg.API.JWTSecret == "" {
-		logger.WarnContext(ctx, "AUTH_JWT_SECRET is not set: the usage endpoints (/api/usage) are off")
 	}
 	return g.run(ctx, func() (context.Context, context.CancelFunc) {
 		// River's soft stop has its own timeout (SHUTDOWN_SOFT_TIMEOUT) and then cancels
 		// the jobs still running; this bound is the last resort of each stop.
 		return context.WithTimeout(context.Background(), cfg.Worker.SoftStop+20*time.Second)
 	})
-}
-
-// newAPI builds the api's handler: the server, its metrics, its spans, photos, usage
-// counters and, with an operator token, River UI.
-func newAPI(ctx context.Context, cfg config, replicate provider.ReplicateConfig, st *store.Store, rc *river.Client[pgx.Tx], m *metrics.Metrics, photosHandler http.Handler, tr *tracing.Tracing, hub *live.Hub, logger *slog.Logger) (http.Handler, error) {
-	var counters *usage.Service
-	if cfg.API.JWTSecret != "" {
-		counters = usage.NewService(st, cfg.Limits, usage.NewMetrics(m.Registry()))
-	}
-	srv, err := api.New(cfg.API, st, rc, counters, logger)
-	if err != nil {
-		return nil, err
-	}
-	srv.Instrument(m)
-	srv.ServeEvents(hub)
-	m.RegisterEventStreams(srv.EventStreams)
-	if tr.On() {
-		srv.Trace(tr.Provider(), tr.Propagator())
-	}
-	if photosHandler != nil {
-		srv.ServePhotos(photosHandler)
-	}
-	if cfg.WebhookSecret != "" || replicate.Token != "" {
-		v, err := provider.NewWebhookVerifier(replicate, cfg.WebhookSecret)
-		if err != nil {
-			return nil, err
-		}
-		srv.ServeReplicateWebhooks(v, provider.Refusal)
-	} else {
-		logger.WarnContext(ctx, "neither REPLICATE_WEBHOOK_SECRET nor REPLICATE_API_TOKEN is set: POST /webhooks/replicate is off")
-	}
-	if cfg.OperatorToken != "" {
-		ui, err := riverUI(ctx, rc, logger)
-		if err != nil {
-			return nil, err
-		}
-		srv.ServeAdmin(ui, cfg.OperatorToken)
-	}
-	return srv.Handler(), nil
 }
 
 // newMetrics builds the process's metrics, with the queue read from the database at
@@ -237,30 +178,6 @@ func liveComponent(l *live.Listener, hub *live.Hub) component {
 			}
 		},
 	}
-}
-
-// openPool connects to the database, the pool's configuration completed by each of
-// configure (tracing's instrumentation).
-func openPool(ctx context.Context, cfg config, configure ...func(*pgxpool.Config)) (*pgxpool.Pool, error) {
-	pc, err := pgxpool.ParseConfig(cfg.DatabaseURL)
-	if err != nil {
-		return nil, fmt.Errorf("DATABASE_URL: %w", err)
-	}
-	pc.MaxConns = cfg.MaxConns
-	for _, c := range configure {
-		c(pc)
-	}
-	pool, err := pgxpool.NewWithConfig(ctx, pc)
-	if err != nil {
-		return nil, fmt.Errorf("connect to database: %w", err)
-	}
-	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	if err := pool.Ping(pctx); err != nil {
-		pool.Close()
-		return nil, fmt.Errorf("connect to database: %w", err)
-	}
-	return pool, nil
 }
 
 func newLogger(cfg config, e env) *slog.Logger {

@@ -66,7 +66,7 @@ func TestOnePaymentIsOneTrace(t *testing.T) {
 	defer stop()
 	served := make(chan error, 1)
 	go func() {
-		served <- serve(ctx, "all", cfg, env{getenv: getenv(vars), stdout: &bytes.Buffer{}, stderr: &stderr, spans: spans})
+		served <- serve(ctx, usesAPI|usesWorker, cfg, env{getenv: getenv(vars), stdout: &bytes.Buffer{}, stderr: &stderr, spans: spans})
 	}()
 
 	client := &demo.Client{BaseURL: "http://" + addr, HTTP: &http.Client{Timeout: 30 * time.Second}}

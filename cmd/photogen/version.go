@@ -9,26 +9,47 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// versionString is "photogen <module version> (revision <vcs revision>[, modified])".
+// revision and modified are stamped by the build: the Makefile and the Dockerfile link
+// with -ldflags "-X main.revision=<git rev-parse HEAD> -X main.modified=<true|false>",
+// so that `photogen version` names the revision however Go's own VCS stamping is set
+// (GOFLAGS=-buildvcs=false, or a build context without .git, as in the image). They are
+// package variables only because -X can set nothing else; nothing assigns them.
+var (
+	revision string
+	modified string
+)
+
+// versionString is "photogen <module version> (revision <vcs revision>[, modified])": the
+// revision stamped with -ldflags, else the one Go's VCS stamping recorded, else unknown.
 func versionString() string {
-	version, revision, modified := "(devel)", "unknown", false
-	if info, ok := debug.ReadBuildInfo(); ok {
+	info, _ := debug.ReadBuildInfo()
+	return describeVersion(info, revision, modified)
+}
+
+// describeVersion builds versionString from the build info (nil when there is none) and
+// the stamped revision and modified flag (empty when the build stamped none).
+func describeVersion(info *debug.BuildInfo, stampedRevision, stampedModified string) string {
+	version, rev, dirty := "(devel)", "unknown", false
+	if info != nil {
 		if info.Main.Version != "" {
 			version = info.Main.Version
 		}
 		for _, s := range info.Settings {
 			switch s.Key {
 			case "vcs.revision":
-				revision = s.Value
+				rev = s.Value
 			case "vcs.modified":
-				modified = s.Value == "true"
+				dirty = s.Value == "true"
 			}
 		}
 	}
-	if modified {
-		revision += ", modified"
+	if stampedRevision != "" {
+		rev, dirty = stampedRevision, stampedModified == "true"
 	}
-	return fmt.Sprintf("photogen %s (revision %s)", version, revision)
+	if dirty {
+		rev += ", modified"
+	}
+	return fmt.Sprintf("photogen %s (revision %s)", version, rev)
 }
 
 func versionCmd(e env) *cobra.Command {

@@ -96,6 +96,7 @@ func TestComposeServices(t *testing.T) {
 	require.Equal(t, "Dockerfile", b.Dockerfile)
 	require.NotNil(t, b.Args["REGISTRY"])
 	require.Equal(t, requiredEnv["REGISTRY"], *b.Args["REGISTRY"], "the build gets REGISTRY")
+	require.Contains(t, b.Args, "REVISION", "the build is stamped with REVISION when it is set")
 
 	for _, name := range []string{"migrate", "api", "worker"} {
 		s := p.Services[name]

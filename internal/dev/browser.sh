@@ -1,17 +1,13 @@
 #!/usr/bin/env bash
-# browser.sh: find or install what the page's browser tests use, and print Chromium's path.
+# browser.sh: find or install the browser the page's tests drive (internal/browser, chromedp
+# in Go), and print Chromium's path.
 #
-#   internal/dev/browser.sh            make sure of both, then print Chromium's path
-#   internal/dev/browser.sh chromium   only Chromium: print its path
+#   internal/dev/browser.sh
 #
 # Chromium: PHOTOGEN_CHROMIUM if set (it must be executable), else the first of chromium,
-# chromium-browser on PATH; when there is none and we are root, Debian's chromium and
-# chromium-driver packages are installed with apt (noninteractive, quiet). No browser is ever
-# downloaded from anywhere else: Playwright's own browser downloads do not work here.
-#
-# playwright-core: installed with `npm ci` from internal/browser/package-lock.json into
-# internal/browser/node_modules (git-ignored), unless the pinned version is there already.
-# Node.js and npm are installed with apt when missing and we are root.
+# chromium-browser on PATH; when there is none and we are root, Debian's chromium package is
+# installed with apt (noninteractive, quiet). No browser is ever downloaded from anywhere
+# else.
 #
 # Everything but the path goes to stderr; the exit code is non-zero when anything is missing
 # and cannot be installed, so a test that calls this fails loudly rather than skipping.
@@ -20,8 +16,6 @@ set -euo pipefail
 
 log() { printf 'browser.sh: %s\n' "$*" >&2; }
 
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
-driver_dir=$(cd "$here/../browser" && pwd -P)
 apt_updated=""
 
 apt_install() {
@@ -61,7 +55,7 @@ chromium_path() {
 		fi
 		path=$PHOTOGEN_CHROMIUM
 	elif ! path=$(find_chromium); then
-		apt_install chromium chromium-driver
+		apt_install chromium
 		path=$(find_chromium) || {
 			log "chromium was installed but is not on PATH"
 			exit 1
@@ -75,54 +69,14 @@ chromium_path() {
 	echo "$path"
 }
 
-# pinned prints the version of playwright-core that package.json pins.
-pinned() {
-	node -e 'process.stdout.write(require(process.argv[1]).dependencies["playwright-core"])' "$driver_dir/package.json"
-}
-
-# installed prints the version of playwright-core in node_modules, or nothing.
-installed() {
-	local pj="$driver_dir/node_modules/playwright-core/package.json"
-	if [ -f "$pj" ]; then
-		node -e 'process.stdout.write(require(process.argv[1]).version)' "$pj"
-	fi
-}
-
-ensure_playwright() {
-	if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
-		apt_install nodejs npm
-	fi
-	local want
-	want=$(pinned)
-	if [ "$(installed)" = "$want" ]; then
-		return 0
-	fi
-	log "installing playwright-core $want into $driver_dir/node_modules"
-	(cd "$driver_dir" && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error >&2)
-	if [ "$(installed)" != "$want" ]; then
-		log "npm ci did not install playwright-core $want"
-		exit 1
-	fi
-}
-
 main() {
-	local path
+	if [ $# -gt 0 ]; then
+		log "usage: browser.sh"
+		exit 2
+	fi
 	exec 9>/tmp/photogen-browser.lock
 	flock 9
-	case ${1:-all} in
-	chromium)
-		chromium_path
-		;;
-	all)
-		path=$(chromium_path)
-		ensure_playwright
-		echo "$path"
-		;;
-	*)
-		log "usage: browser.sh [chromium]"
-		exit 2
-		;;
-	esac
+	chromium_path
 }
 
 main "$@"

@@ -3,9 +3,10 @@
 # print its path on stdout (progress goes to stderr).
 #
 #   internal/dev/tools.sh promtool        Prometheus's rule checker (Debian's prometheus package)
-#   internal/dev/tools.sh dockerfilelint  the Dockerfile linter (npm), kept in the tools directory
 #   internal/dev/tools.sh staticcheck     Go's static checker (go install), kept in the tools directory
 #   internal/dev/tools.sh govulncheck     Go's vulnerability checker (go install), kept in the tools directory
+#   internal/dev/tools.sh versitygw       a real S3-compatible server for the tests (go install), kept in the
+#                                         tools directory
 #
 # promtool: $PROMTOOL if set, else promtool on PATH. When there is none and we are root
 # with apt, Debian's prometheus package is installed without its recommends, and no
@@ -14,22 +15,25 @@
 # install started anyway is stopped by its pid, and under systemd the unit is disabled.
 # apt-get update runs only when the install fails without it.
 #
-# dockerfilelint: $DOCKERFILELINT if set, else dockerfilelint on PATH, else the copy in
-# $PHOTOGEN_TOOLS_DIR (default ${XDG_CACHE_HOME:-~/.cache}/photogen-tools), installed
-# there with npm at the pinned version below when missing. Nothing is written to the repo.
+# staticcheck, govulncheck, versitygw: $STATICCHECK / $GOVULNCHECK / $VERSITYGW if set, else
+# the copy in $PHOTOGEN_TOOLS_DIR/bin (default ${XDG_CACHE_HOME:-~/.cache}/photogen-tools/bin),
+# built there with `go install` at the pinned version below (from the Go module proxy; offline
+# once the module cache holds it) when missing. One on PATH is not used: its version may differ.
+# Concurrent calls build a tool once (flock). versitygw is Versity's S3 gateway over a POSIX
+# directory (Apache 2.0): `make test` builds it (3 CPU-minutes on a cold build cache, 84 MB)
+# and internal/s3server starts it. Nothing is written to the repo.
 #
-# staticcheck, govulncheck: $STATICCHECK / $GOVULNCHECK if set, else the copy in
-# $PHOTOGEN_TOOLS_DIR/bin, built there with `go install` at the pinned version below (from
-# the Go module proxy) when missing. One on PATH is not used: its version may differ.
+# The Dockerfile needs no tool here: BuildKit's own linter checks it in a Go test
+# (internal/composecheck), which `make lint` runs.
 set -euo pipefail
 
-DOCKERFILELINT_VERSION=1.8.0
 STATICCHECK_VERSION=v0.8.2
 GOVULNCHECK_VERSION=v1.9.0
+VERSITYGW_VERSION=v1.8.0
 
 log() { printf 'tools.sh: %s\n' "$*" >&2; }
 usage() {
-	log "usage: tools.sh promtool|dockerfilelint|staticcheck|govulncheck"
+	log "usage: tools.sh promtool|staticcheck|govulncheck|versitygw"
 	exit 2
 }
 
@@ -100,29 +104,6 @@ find_promtool() {
 	}
 }
 
-find_dockerfilelint() {
-	local bin=$tools_dir/node_modules/.bin/dockerfilelint
-	if [ -n "${DOCKERFILELINT:-}" ]; then
-		echo "$DOCKERFILELINT"
-		return 0
-	fi
-	if command -v dockerfilelint >/dev/null 2>&1; then
-		command -v dockerfilelint
-		return 0
-	fi
-	if [ ! -x "$bin" ]; then
-		if ! command -v npm >/dev/null 2>&1; then
-			log "dockerfilelint not found and npm is missing: install Node.js and npm, or set DOCKERFILELINT"
-			exit 1
-		fi
-		log "dockerfilelint not found: installing dockerfilelint@$DOCKERFILELINT_VERSION into $tools_dir"
-		mkdir -p "$tools_dir"
-		npm install --prefix "$tools_dir" --no-save --no-audit --no-fund --loglevel=error \
-			"dockerfilelint@$DOCKERFILELINT_VERSION" </dev/null >&2
-	fi
-	echo "$bin"
-}
-
 # find_go_tool NAME MODULE/PATH VERSION OVERRIDE: the pinned build of a Go tool.
 find_go_tool() {
 	local name=$1 pkg=$2 version=$3 override=$4
@@ -132,19 +113,26 @@ find_go_tool() {
 		return 0
 	fi
 	if [ ! -x "$bin" ]; then
-		log "$name $version not found: go install $pkg@$version into $tools_dir/bin"
 		mkdir -p "$tools_dir/bin"
-		GOBIN="$tools_dir/bin/.install-$name" go install "$pkg@$version" </dev/null >&2
-		mv "$tools_dir/bin/.install-$name/$name" "$bin"
-		rmdir "$tools_dir/bin/.install-$name"
+		# One build at a time (the first one's result serves the others): the lock goes
+		# with this subshell's descriptor 9.
+		(
+			flock 9
+			if [ ! -x "$bin" ]; then
+				log "$name $version not found: go install $pkg@$version into $tools_dir/bin"
+				GOBIN="$tools_dir/bin/.install-$name" go install "$pkg@$version" </dev/null >&2
+				mv "$tools_dir/bin/.install-$name/$name" "$bin"
+				rmdir "$tools_dir/bin/.install-$name"
+			fi
+		) 9>"$tools_dir/bin/.lock-$name"
 	fi
 	echo "$bin"
 }
 
 case ${1:-} in
 promtool) find_promtool ;;
-dockerfilelint) find_dockerfilelint ;;
 staticcheck) find_go_tool staticcheck honnef.co/go/tools/cmd/staticcheck "$STATICCHECK_VERSION" "${STATICCHECK:-}" ;;
 govulncheck) find_go_tool govulncheck golang.org/x/vuln/cmd/govulncheck "$GOVULNCHECK_VERSION" "${GOVULNCHECK:-}" ;;
+versitygw) find_go_tool versitygw github.com/versity/versitygw/cmd/versitygw "$VERSITYGW_VERSION" "${VERSITYGW:-}" ;;
 *) usage ;;
 esac

@@ -76,11 +76,14 @@ func TestMakeRunShowsTheOperatorSide(t *testing.T) {
 	token := strings.TrimSpace(shell(find(`\n +(AUTH_JWT_SECRET=\S+ bin/photogen dev-token \S+)\n`)[1]))
 	require.Equal(t, http.StatusOK, get(usage, func(r *http.Request) { r.Header.Set("Authorization", "Bearer "+token) }).StatusCode)
 
-	demoOut := shell(find(`\n +(bin/photogen demo --url \S+ --webhook-secret \S+)\n`)[1])
+	find(`run the whole flow:\n +make demo\n`)
+	demoOut := shell(find(`\n +\(or: (bin/photogen demo --url \S+ --webhook-secret \S+)\)\n`)[1])
 	require.Contains(t, demoOut, "30 photos in")
 	// The demo prints the page with the token in its fragment, and a status command to paste.
 	page := regexp.MustCompile(`watch it in a browser: +(http://\S+)/#token=([A-Za-z0-9_-]{43})\n`).FindStringSubmatch(demoOut)
 	require.NotNil(t, page, "no page URL in the demo's output:\n%s", demoOut)
+	// ... and again last, below the 30 photo URLs.
+	require.True(t, strings.HasSuffix(demoOut, "see them on the page:  "+page[1]+"/#token="+page[2]+"\n"), "the page is not the last line:\n%s", demoOut)
 	pageResp := get(page[1]+"/", func(*http.Request) {})
 	require.Equal(t, http.StatusOK, pageResp.StatusCode)
 	require.Equal(t, "text/html; charset=utf-8", pageResp.Header.Get("Content-Type"))

@@ -126,6 +126,25 @@ func TestPostgresRestartMidGeneration(t *testing.T) {
 	postgresRestarted(t, nil)
 }
 
+// waitPhotos waits (30 s at most) until the subscriber has n photos.
+func waitPhotos(t *testing.T, c *demo.Client, token string, n int) {
+	t.Helper()
+	require.Eventually(t, func() bool {
+		st, err := c.GetStatus(context.Background(), token)
+		return err == nil && st.TotalPhotos >= n
+	}, 30*time.Second, 20*time.Millisecond, "%d photos not reached", n)
+}
+
+// requireNonePaidTwice checks a completed generation's ledger: the predictions created
+// are the 30 photos plus the failures, and any creation the ledger missed was cancelled.
+func requireNonePaidTwice(t *testing.T, s *stack, sub demo.Subscriber) {
+	t.Helper()
+	stats := s.fake.Stats()
+	ledger := ledgerCounts(t, s.db.Pool)[sub.SubscriberID]
+	require.Equal(t, 30+ledger[1], ledger[0], "nothing created beyond the failures")
+	require.LessOrEqual(t, stats.Created, ledger[0]+stats.Canceled, "every unrecorded creation was cancelled")
+}
+
 // TestRefundStopsGeneration: after a signed charge.refunded is processed, no prediction
 // is created, those in flight are cancelled, and the status says refunded.
 func TestRefundStopsGeneration(t *testing.T) {

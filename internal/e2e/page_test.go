@@ -2,8 +2,8 @@ package e2e
 
 // The subscriber's page against a real generation: the api and a worker process with their
 // defaults, the fake Replicate over HTTP, and the page in a real headless Chromium driven by
-// internal/browser/page.mjs. internal/dev/browser.sh finds or installs Chromium and
-// playwright-core; when it cannot, the test fails (it never skips). PHOTOGEN_SCREENSHOT
+// internal/browser (chromedp). internal/dev/browser.sh finds or installs Chromium; when it
+// cannot, the test fails (it never skips). PHOTOGEN_SCREENSHOT
 // (relative to the repository's root, as in web/page_test.go) saves the completed page:
 //
 //	PHOTOGEN_SCREENSHOT=docs/page.png go test -race -run TestPageOfARealGeneration ./internal/e2e/
@@ -27,12 +27,12 @@ import (
 // repoRoot is the repository's root, seen from this package's directory (where go test runs).
 const repoRoot = "../.."
 
-// openPage opens the page at base in Chromium with args (see internal/browser); the
+// openPage opens the page at base in Chromium as p says (see internal/browser); the
 // driver's timeout is generous: a run takes 10-20 s (the generation's own time), and more
 // only on a machine too loaded to run Chromium and the race-built processes.
-func openPage(t *testing.T, chromium, base string, args ...string) browser.Result {
+func openPage(t *testing.T, chromium, base string, p browser.Page) browser.Result {
 	t.Helper()
-	return browser.Open(t, chromium, base, 2*time.Minute, args...)
+	return browser.Open(t, chromium, base, 2*time.Minute, p)
 }
 
 // TestPageOfARealGeneration: a new subscriber opens their page, pays, and watches the count
@@ -58,15 +58,15 @@ func TestPageOfARealGeneration(t *testing.T) {
 	// the whole generation, from awaiting payment to completed.
 	polls := regexp.MustCompile(`"route":"/api/blueprint/status"`)
 	before := len(polls.FindAllString(api.Output(), -1))
-	args := []string{"--token", sub.AccessToken, "--rise", "--viewer"}
+	p := browser.Page{Token: sub.AccessToken, Rise: true, Viewer: true}
 	if shot := os.Getenv("PHOTOGEN_SCREENSHOT"); shot != "" {
 		if !filepath.IsAbs(shot) {
 			shot = filepath.Join(repoRoot, shot)
 		}
-		args = append(args, "--screenshot", shot)
+		p.Screenshot = shot
 	}
 	done := make(chan browser.Result, 1)
-	go func() { done <- openPage(t, chromium, c.BaseURL, args...) }()
+	go func() { done <- openPage(t, chromium, c.BaseURL, p) }()
 	require.Eventually(t, func() bool { return len(polls.FindAllString(api.Output(), -1)) > before },
 		2*time.Minute, 50*time.Millisecond, "the page never asked for the status")
 	resp, err := c.SendWebhook(ctx, webhookSecret, demo.CheckoutCompleted("evt_page_1", sub.SubscriberID, "page@example.com"), time.Now())
@@ -90,12 +90,12 @@ func TestPageOfARealGeneration(t *testing.T) {
 		require.True(t, strings.HasPrefix(u, c.BaseURL+"/photos/"), "the photos are the api's: %s", u)
 	}
 
-	again := openPage(t, chromium, c.BaseURL, "--token", sub.AccessToken, "--at-once")
+	again := openPage(t, chromium, c.BaseURL, browser.Page{Token: sub.AccessToken, AtOnce: true})
 	require.Equal(t, []int{30}, again.Counts)
 	require.Equal(t, 30, again.Loaded)
 
-	bad := openPage(t, chromium, c.BaseURL, "--mode", "invalid", "--token", strings.Repeat("x", 43),
-		"--allow-http-error", "/api/blueprint/status")
+	bad := openPage(t, chromium, c.BaseURL, browser.Page{Invalid: true, Token: strings.Repeat("x", 43),
+		AllowHTTPErrors: []string{"/api/blueprint/status"}})
 	require.Equal(t, "This link is not valid", bad.StateText)
 }
 

@@ -216,10 +216,7 @@ func postgresRestarted(t *testing.T, table *faultTable) {
 	_, c := s.startAPI(t)
 	s.startWorker(t)
 	subs := paySubscribers(t, c, 3)
-	require.Eventually(t, func() bool {
-		st, err := c.GetStatus(context.Background(), subs[0].AccessToken)
-		return err == nil && st.TotalPhotos >= 5
-	}, 30*time.Second, 20*time.Millisecond)
+	waitPhotos(t, c, subs[0].AccessToken, 5)
 
 	cl.ctl(t, "stop")
 	answers := hammer(t, c, subs[0].AccessToken)

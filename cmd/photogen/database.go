@@ -1,0 +1,127 @@
+// This file opens photogen's connections to PostgreSQL: one pool per process, every
+// session in it (and the LISTEN connections, which copy its configuration) with TCP
+// keepalives on both ends, bounded statements, lock waits and idle transactions, and
+// health checks, each unless DATABASE_URL sets it.
+
+package main
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// sessionSetting is a PostgreSQL setting photogen sends at connect (a run-time parameter).
+type sessionSetting struct{ name, value string }
+
+// sessionSettings are sent on every session of photogen's, unless DATABASE_URL sets them.
+var sessionSettings = []sessionSetting{
+	// PostgreSQL's side of the keepalives: a backend whose client vanished (its host gone,
+	// a NAT that forgot the flow) is ended within about a minute (30 s idle, then 3
+	// probes 10 s apart), freeing its connection slot and its locks, instead of after the
+	// kernel's 2 hours; tcp_user_timeout does the same for data it sent that is never
+	// acknowledged (a frozen connection).
+	{"tcp_keepalives_idle", "30"},
+	{"tcp_keepalives_interval", "10"},
+	{"tcp_keepalives_count", "3"},
+	{"tcp_user_timeout", "60000"},
+	// photogen's statements take milliseconds; the longest legitimate wait is a refund's
+	// or a cancel's for a create call in flight, which holds the creation lock, in its
+	// transaction, for at most the provider's HTTP timeout (30 s by default, SYNC_WAIT+15 s
+	// when longer). The bounds are well above that, and end what is stuck.
+	{"statement_timeout", "120s"},
+	{"lock_timeout", "90s"},
+	{"idle_in_transaction_session_timeout", "120s"},
+}
+
+// Photogen's side of the keepalives, the same rhythm: a connection whose server went
+// silent fails within about a minute instead of hanging.
+var keepAlive = net.KeepAliveConfig{Enable: true, Idle: 30 * time.Second, Interval: 10 * time.Second, Count: 3}
+
+// Pool defaults that DATABASE_URL's pool_* parameters override.
+const (
+	healthCheckPeriod = 15 * time.Second // idle connections checked, dead ones replaced
+	maxConnIdleTime   = 5 * time.Minute  // idle connections closed: a quiet process holds few
+	connectTimeout    = 10 * time.Second // a connect that does not finish fails
+)
+
+// openPool connects to the database with cfg.MaxConns connections at most and the
+// session settings above (statement_timeout off when long is set: migrations), the
+// pool's configuration completed by each of configure (tracing's instrumentation).
+func openPool(ctx context.Context, cfg config, long bool, configure ...func(*pgxpool.Config)) (*pgxpool.Pool, error) {
+	pc, err := poolConfig(cfg.DatabaseURL, cfg.MaxConns, long)
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range configure {
+		c(pc)
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, pc)
+	if err != nil {
+		return nil, fmt.Errorf("connect to database: %w", err)
+	}
+	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := pool.Ping(pctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("connect to database: %w", err)
+	}
+	return pool, nil
+}
+
+// poolConfig is the pool's configuration for databaseURL: photogen's defaults for
+// whatever the URL does not set.
+func poolConfig(databaseURL string, maxConns int32, long bool) (*pgxpool.Config, error) {
+	pc, err := pgxpool.ParseConfig(databaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("DATABASE_URL: %w", err)
+	}
+	set := urlParams(databaseURL)
+	if !set["pool_max_conns"] {
+		pc.MaxConns = maxConns
+	}
+	if !set["pool_health_check_period"] {
+		pc.HealthCheckPeriod = healthCheckPeriod
+	}
+	if !set["pool_max_conn_idle_time"] {
+		pc.MaxConnIdleTime = maxConnIdleTime
+	}
+	cc := pc.ConnConfig
+	if !set["connect_timeout"] {
+		cc.ConnectTimeout = connectTimeout
+	}
+	d := &net.Dialer{KeepAliveConfig: keepAlive}
+	cc.DialFunc = d.DialContext
+	for _, s := range sessionSettings {
+		if s.name == "statement_timeout" && long {
+			s.value = "0"
+		}
+		if _, ok := cc.RuntimeParams[s.name]; !ok && !strings.Contains(cc.RuntimeParams["options"], s.name) {
+			cc.RuntimeParams[s.name] = s.value
+		}
+	}
+	return pc, nil
+}
+
+// urlParams is the set of parameters databaseURL names, in a URL's query or in a
+// key=value connection string.
+func urlParams(databaseURL string) map[string]bool {
+	set := map[string]bool{}
+	if u, err := url.Parse(databaseURL); err == nil && u.Scheme != "" {
+		for k := range u.Query() {
+			set[k] = true
+		}
+		return set
+	}
+	for _, kv := range strings.Fields(databaseURL) {
+		if k, _, ok := strings.Cut(kv, "="); ok {
+			set[k] = true
+		}
+	}
+	return set
+}
