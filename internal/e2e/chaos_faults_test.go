@@ -38,10 +38,14 @@ import (
 	"photogen/internal/testdb"
 )
 
-// sessionsPerProcess is what one photogen process may hold on PostgreSQL: its pool
-// (DATABASE_MAX_CONNS, default 20: cmd/photogen/config.go) and one listener (River's in a
-// worker, live's in an api).
-const sessionsPerProcess = 20 + 1
+// apiSessions and workerSessions are what one photogen process may hold on PostgreSQL on
+// the defaults: its pool (DATABASE_MAX_CONNS: api 10, worker 6 with webhooks, as every
+// stack here has; cmd/photogen/config.go) and one listener (live's in an api, River's in a
+// worker).
+const (
+	apiSessions    = 10 + 1
+	workerSessions = 6 + 1
+)
 
 // delayFieldLanded turns on the provider outage's check that the status shows the delay:
 // set it once the status has its delay field (issue 18 item 4), and adjust statusShowsDelay
@@ -256,7 +260,7 @@ func frozenConnections(t *testing.T, table *faultTable) {
 	subs := paySubscribers(t, c, 10*scale())
 	healed := faultSchedule(10, time.Minute, 2,
 		func() { ns1.Cut(t); ns2.Cut(t) }, func() { ns1.Mend(t); ns2.Mend(t) })
-	bound := 3 * sessionsPerProcess
+	bound := apiSessions + 2*workerSessions
 	settled, peak := sessionsSettle(t, s, bound, healed, 90*time.Second)
 	r := faultRow{fault: "worker connections frozen 10x in 60 s, 10 generations, 2 workers",
 		measure: fmt.Sprintf("last fault healed -> sessions <= %d", bound), bound: 90 * time.Second, recovered: settled}
@@ -295,7 +299,7 @@ func vanishedHost(t *testing.T, table *faultTable) {
 	}
 	conns := make(chan result, 1)
 	go func() {
-		settled, peak := sessionsSettle(t, s, 2*sessionsPerProcess, vanished, 90*time.Second)
+		settled, peak := sessionsSettle(t, s, apiSessions+workerSessions, vanished, 90*time.Second)
 		conns <- result{settled, peak}
 	}()
 	gens := faultRow{fault: "worker's host vanished mid-generation, new worker at once: generations",
@@ -304,7 +308,7 @@ func vanishedHost(t *testing.T, table *faultTable) {
 	got := <-conns
 	n := refused()
 	sess := faultRow{fault: "worker's host vanished mid-generation, new worker at once: sessions",
-		measure: fmt.Sprintf("vanished -> sessions <= %d", 2*sessionsPerProcess), bound: 90 * time.Second,
+		measure: fmt.Sprintf("vanished -> sessions <= %d", apiSessions+workerSessions), bound: 90 * time.Second,
 		recovered: got.settled, note: fmt.Sprintf("peak %d sessions, %d at the end; %d refused", got.peak, sessions(t, s), n)}
 	table.add(gens)
 	table.add(sess)
