@@ -50,8 +50,9 @@ test: ## run every test with the race detector against a real PostgreSQL and S3 
 bench: ## run the benchmarks and print the results (BENCHFLAGS=..., default: -benchtime 3x)
 	$(PG) exec -- $(GO) test -run '^$$' -bench . -benchmem -timeout 30m $(BENCHFLAGS) ./...
 
-chaos: ## the failure scenarios, longer and bigger (CHAOS_SCALE=2 doubles them); prints a summary table
-	$(PG) exec -- $(GO) test -tags chaos -run '^TestChaos$$' -count=1 -timeout 60m -v ./internal/e2e/ | grep -v '^{' 
+chaos: ## the failure scenarios (crashes, provider faults, resets, frozen and vanished hosts, outages; CHAOS_SCALE=2 doubles them); prints summary tables
+	internal/dev/netfault.sh
+	$(PG) exec -- $(GO) test -tags chaos -run '^TestChaos' -count=1 -timeout 60m -v ./internal/e2e/ | grep -v '^{' 
 
 lint: ## gofmt, go vet, staticcheck, govulncheck (skipped offline), compose.yaml and the Dockerfile (compose-go, BuildKit's linter), alert rules and their tests, dashboard queries (promtool), the Helm chart (helm lint and template, in Go)
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi

@@ -185,25 +185,47 @@ func newStack(t testing.TB, fc fakereplicate.Config, extra map[string]string) *s
 // startAPI starts an api process and waits until /readyz answers 200.
 func (s *stack) startAPI(t testing.TB) (*proc, *demo.Client) {
 	t.Helper()
-	addr := s.env["HTTP_ADDR"]
 	p := start(t, "api", s.env)
+	return p, s.readyClient(t)
+}
+
+// readyClient returns a client of the stack's api (its exchanges checked against the
+// OpenAPI document) once /readyz answers 200.
+func (s *stack) readyClient(t testing.TB) *demo.Client {
+	t.Helper()
+	addr := s.env["HTTP_ADDR"]
 	c := &demo.Client{BaseURL: "http://" + addr, HTTP: &http.Client{Timeout: 30 * time.Second, Transport: checked(t, nil)}}
 	require.Eventually(t, func() bool {
 		resp, err := c.Do(context.Background(), http.MethodGet, "/readyz", nil, nil)
 		return err == nil && resp.Status == http.StatusOK
 	}, 30*time.Second, 50*time.Millisecond, "api never became ready")
-	return p, c
+	return c
 }
 
 // startWorker starts a worker process, its health and metrics on a port of its own
 // (proc.addr).
 func (s *stack) startWorker(t testing.TB) *proc {
 	t.Helper()
+	return s.startWorkerIn(t, nil, nil)
+}
+
+// startWorkerIn is startWorker with over's variables replacing the stack's (a worker that
+// reaches PostgreSQL or the provider through a fault proxy), run under prefix when it is
+// not empty: a command that execs the rest, such as `ip netns exec NAME`.
+func (s *stack) startWorkerIn(t testing.TB, prefix []string, over map[string]string) *proc {
+	t.Helper()
 	env := map[string]string{"WORKER_ADDR": freeAddr(t)}
 	for k, v := range s.env {
 		env[k] = v
 	}
-	p := start(t, "worker", env)
+	for k, v := range over {
+		env[k] = v
+	}
+	cmd := exec.Command(binary, "worker")
+	if len(prefix) > 0 {
+		cmd = exec.Command(prefix[0], append(prefix[1:], binary, "worker")...)
+	}
+	p := startCmd(t, "worker", cmd, env)
 	p.addr = env["WORKER_ADDR"]
 	return p
 }

@@ -58,6 +58,10 @@ type Config struct {
 	OutputTTL       time.Duration // when >0, a prediction's output is removed this long after it ends
 	BadOutputRate   float64       // share of succeeded predictions whose output file is an HTML page labelled image/png
 	MissingFileRate float64       // share of succeeded predictions whose output URL answers 404
+	// LogsBytes, when >0, pads a finished prediction's logs to at least this many bytes (the
+	// progress line repeated), so its completed webhook and its GET answers are that much
+	// bigger: Replicate posts the whole prediction, logs included.
+	LogsBytes int
 
 	// Replicate's per-account limits (600 and 3000 a minute): at most CreateLimitPerMinute
 	// creates and OtherLimitPerMinute other API calls (get, list, cancel, webhook secret)

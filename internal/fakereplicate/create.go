@@ -131,6 +131,7 @@ func (s *Server) admit(p *prediction) map[string]any {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	p.createdAt = time.Now()
+	p.logsBytes = s.cfg.LogsBytes
 	if s.cfg.BadOutputRate > 0 {
 		p.badOutput = s.rng.Float64() < s.cfg.BadOutputRate
 	}

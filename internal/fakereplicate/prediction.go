@@ -34,6 +34,7 @@ type prediction struct {
 	dataRemoved        bool
 	badOutput          bool          // its files are HTML served as image/png (Config.BadOutputRate)
 	missingFile        bool          // its files answer 404 (Config.MissingFileRate)
+	logsBytes          int           // its logs once final are padded to this many bytes (Config.LogsBytes)
 	hook               *hook         // where to send its webhooks; nil without one
 	done               chan struct{} // closed when it reaches its final status
 }
@@ -95,8 +96,12 @@ func (p *prediction) logs() string {
 	h := fnv.New32a()
 	_, _ = h.Write([]byte(p.id))
 	logs := fmt.Sprintf("Using seed: %d\n", h.Sum32()%100000)
+	const bar = "100%|██████████| 4/4 [00:00<00:00,  6.12it/s]\n"
 	if p.status == statusSucceeded {
-		logs += "100%|██████████| 4/4 [00:00<00:00,  6.12it/s]\n"
+		logs += bar
+	}
+	if p.final() && len(logs) < p.logsBytes {
+		logs += strings.Repeat(bar, (p.logsBytes-len(logs))/len(bar)+1)
 	}
 	return logs
 }

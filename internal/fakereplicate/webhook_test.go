@@ -327,3 +327,33 @@ func TestInvalidWebhookIs422(t *testing.T) {
 	}
 	require.Equal(t, fakereplicate.Stats{}, e.fake.Stats(), "nothing created")
 }
+
+// TestLogsBytesPadsTheCompletedWebhook: with LogsBytes, the completed event carries a
+// prediction whose logs are at least that long, signed like any other, and a GET says the same.
+func TestLogsBytesPadsTheCompletedWebhook(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, fakereplicate.Config{Latency: 10 * time.Millisecond, LogsBytes: 200 << 10})
+	rcv := newReceiver(t, fakereplicate.DefaultWebhookSecret, answer200)
+	p, err := e.rc.CreatePredictionWithModel(t.Context(), "black-forest-labs", "flux-schnell", prompt(), completed(rcv.url), false)
+	require.NoError(t, err)
+	got := rcv.next(t)
+	require.True(t, got.valid)
+	require.Equal(t, "succeeded", got.status(t))
+	require.GreaterOrEqual(t, len(got.body), 200<<10)
+	final := e.waitFinal(t, p.ID)
+	require.NotNil(t, final.Logs)
+	require.GreaterOrEqual(t, len(*final.Logs), 200<<10)
+}
+
+// TestSignWebhookValidatesWithReplicateGo: a delivery a test signs itself with SignWebhook
+// passes replicate-go's check, and a secret without Replicate's shape is refused.
+func TestSignWebhookValidatesWithReplicateGo(t *testing.T) {
+	t.Parallel()
+	body := []byte(`{"id":"p1","status":"succeeded"}`)
+	req := httptest.NewRequest(http.MethodPost, "/hooks/replicate", bytes.NewReader(body))
+	require.NoError(t, fakereplicate.SignWebhook(req.Header, fakereplicate.DefaultWebhookSecret, "msg_1", time.Now(), body))
+	ok, err := replicate.ValidateWebhookRequest(req, replicate.WebhookSigningSecret{Key: fakereplicate.DefaultWebhookSecret})
+	require.NoError(t, err)
+	require.True(t, ok)
+	require.Error(t, fakereplicate.SignWebhook(http.Header{}, "not-a-secret", "msg_2", time.Now(), body))
+}
