@@ -1,7 +1,8 @@
 // This file opens photogen's connections to PostgreSQL: one pool per process, every
 // session in it (and the LISTEN connections, which copy its configuration) with TCP
 // keepalives on both ends, bounded statements, lock waits and idle transactions, and
-// health checks, each unless DATABASE_URL sets it.
+// health checks, each unless DATABASE_URL sets it; and the clock of their last answer
+// from PostgreSQL (reachedBy), for photogen_database_last_reached_timestamp_seconds.
 
 package main
 
