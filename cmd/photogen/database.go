@@ -1,19 +1,26 @@
 // This file opens photogen's connections to PostgreSQL: one pool per process, every
 // session in it (and the LISTEN connections, which copy its configuration) with TCP
 // keepalives on both ends, bounded statements, lock waits and idle transactions, and
-// health checks, each unless DATABASE_URL sets it.
+// health checks, each unless DATABASE_URL sets it; and the clock of their last answer
+// from PostgreSQL (reachedBy), for photogen_database_last_reached_timestamp_seconds.
 
 package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/url"
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/multitracer"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"photogen/metrics"
 )
 
 // sessionSetting is a PostgreSQL setting photogen sends at connect (a run-time parameter).
@@ -124,4 +131,35 @@ func urlParams(databaseURL string) map[string]bool {
 		}
 	}
 	return set
+}
+
+// reachedBy returns a configure func for openPool that moves clock at each statement
+// PostgreSQL answers, on the pool's connections and on the LISTEN connections that copy
+// its configuration: River's own polling keeps it within about a second of now while
+// the database answers, with no query of its own. It keeps the tracer already set
+// (tracing's) beside its own.
+func reachedBy(clock *metrics.DatabaseClock) func(*pgxpool.Config) {
+	return func(pc *pgxpool.Config) {
+		var t pgx.QueryTracer = reachTracer{clock: clock}
+		if prev := pc.ConnConfig.Tracer; prev != nil {
+			t = multitracer.New(prev, t)
+		}
+		pc.ConnConfig.Tracer = t
+	}
+}
+
+// reachTracer is the pgx.QueryTracer of reachedBy.
+type reachTracer struct{ clock *metrics.DatabaseClock }
+
+func (reachTracer) TraceQueryStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceQueryStartData) context.Context {
+	return ctx
+}
+
+// TraceQueryEnd moves the clock when the server answered: a result, or an error of the
+// server's (PostgreSQL was reached); not a network error or a cancelled wait.
+func (r reachTracer) TraceQueryEnd(_ context.Context, _ *pgx.Conn, data pgx.TraceQueryEndData) {
+	var pgErr *pgconn.PgError
+	if data.Err == nil || errors.As(data.Err, &pgErr) {
+		r.clock.Reached()
+	}
 }

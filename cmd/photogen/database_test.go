@@ -5,12 +5,19 @@ package main
 
 import (
 	"context"
+	"errors"
 	"net/url"
+	"sync/atomic"
 	"testing"
+	"time"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
 	"photogen/internal/testdb"
+	"photogen/metrics"
+	"photogen/store"
 )
 
 func TestSessionSettingsReachPostgreSQL(t *testing.T) {
@@ -83,4 +90,53 @@ func TestPoolDefaults(t *testing.T) {
 	// 1 api and 10 workers, each with its LISTEN connection outside the pool, leave
 	// PostgreSQL's default max_connections (100) room for superusers (3) and operators.
 	require.LessOrEqual(t, (apiMaxConns+1)+10*(workerMaxConns+1), 100-3-15)
+}
+
+// countingTracer counts the statements it sees, to show that reachedBy keeps a tracer
+// already set.
+type countingTracer struct{ n *atomic.Int32 }
+
+func (c countingTracer) TraceQueryStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceQueryStartData) context.Context {
+	c.n.Add(1)
+	return ctx
+}
+func (countingTracer) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
+
+func TestPoolMovesTheDatabaseClock(t *testing.T) {
+	t.Parallel()
+	db := testdb.New(t)
+	ctx := context.Background()
+	cfg, err := loadConfig(getenv(map[string]string{"DATABASE_URL": db.URL}), usesDatabase)
+	require.NoError(t, err)
+	var clock metrics.DatabaseClock
+	var traced atomic.Int32
+	pool, err := openPool(ctx, cfg, false, func(pc *pgxpool.Config) { pc.ConnConfig.Tracer = countingTracer{&traced} }, reachedBy(&clock))
+	require.NoError(t, err)
+	defer pool.Close()
+
+	last := func() time.Time {
+		at, ok := clock.Last()
+		require.True(t, ok, "the clock has been reached")
+		return at
+	}
+	before := time.Now()
+	_, err = pool.Exec(ctx, "SELECT 1")
+	require.NoError(t, err)
+	require.False(t, last().Before(before), "an answered statement moves the clock")
+	require.Positive(t, traced.Load(), "the tracer set before is kept")
+
+	before = time.Now()
+	_, err = pool.Exec(ctx, "SELECT 1/0")
+	require.Error(t, err)
+	require.False(t, last().Before(before), "a server error is an answer: PostgreSQL was reached")
+
+	before = time.Now()
+	ln, err := store.New(pool).Listen(ctx, store.WakeChannel)
+	require.NoError(t, err)
+	require.NoError(t, ln.Close(ctx))
+	require.False(t, last().Before(before), "the LISTEN connection copies the pool's configuration")
+
+	at := last()
+	reachTracer{clock: &clock}.TraceQueryEnd(ctx, nil, pgx.TraceQueryEndData{Err: errors.New("read tcp: connection reset by peer")})
+	require.Equal(t, at, last(), "a network error is no answer")
 }

@@ -51,7 +51,8 @@ func serve(ctx context.Context, u uses, cfg config, e env) error {
 		return err
 	}
 	defer shutdownTracing(tr, logger) // last: after the pool has closed
-	pool, err := openPool(ctx, cfg, false, tr.InstrumentPool)
+	reached := new(metrics.DatabaseClock)
+	pool, err := openPool(ctx, cfg, false, tr.InstrumentPool, reachedBy(reached))
 	if err != nil {
 		return err
 	}
@@ -60,7 +61,7 @@ func serve(ctx context.Context, u uses, cfg config, e env) error {
 		return fmt.Errorf("%w (run `photogen migrate` first)", err)
 	}
 	st := store.New(pool)
-	m := newMetrics(cfg, st)
+	m := newMetrics(cfg, st, reached)
 	cfg.Photos.S3Transport = s3Transport(tr)
 	bucket, photosHandler, err := photos.Open(ctx, cfg.Photos)
 	if err != nil {
@@ -112,13 +113,14 @@ func serve(ctx context.Context, u uses, cfg config, e env) error {
 }
 
 // newMetrics builds the process's metrics, with the queue read from the database at
-// each scrape.
-func newMetrics(cfg config, st *store.Store) *metrics.Metrics {
+// each scrape and the time the pool last reached it (reached, moved by reachedBy).
+func newMetrics(cfg config, st *store.Store, reached *metrics.DatabaseClock) *metrics.Metrics {
 	m := metrics.New()
 	if cfg.PredictionCost >= 0 {
 		m.SetPredictionCost(cfg.PredictionCost)
 	}
 	m.RegisterInFlight(st.PredictionsInFlight)
+	m.RegisterDatabaseClock(reached)
 	m.RegisterQueue(func(ctx context.Context) (map[string]int, time.Duration, error) {
 		q, err := st.Queue(ctx)
 		if err != nil || q.OldestAvailable == nil {
