@@ -57,7 +57,9 @@ chaos: ## the failure scenarios (crashes, provider faults, resets, frozen and va
 lint: ## gofmt, go vet, staticcheck, govulncheck (skipped offline), compose.yaml and the Dockerfile (compose-go, BuildKit's linter), alert rules and their tests, dashboard queries (promtool), the Helm chart (helm lint and template, in Go)
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
-	"$$($(TOOLS) staticcheck)" ./...
+	$(GO) vet -tags chaos ./internal/e2e/
+	# -tags chaos: the chaos scenarios are linted too (no file is excluded by the tag).
+	"$$($(TOOLS) staticcheck)" -tags chaos ./...
 	internal/dev/vulncheck.sh
 	$(PROMTOOL_TEST)
 	# deploy/ also lints and renders the Helm chart with helm's Go packages (no binary).
