@@ -40,11 +40,11 @@ import (
 
 // apiSessions and workerSessions are what one photogen process may hold on PostgreSQL on
 // the defaults: its pool (DATABASE_MAX_CONNS: api 10, worker 6 with webhooks, as every
-// stack here has; cmd/photogen/config.go) and one listener (live's in an api, River's in a
-// worker).
+// stack here has; cmd/photogen/config.go) and its listeners (live's in an api; River's
+// and the wake-up bell's, worker/wake.go, in a worker).
 const (
 	apiSessions    = 10 + 1
-	workerSessions = 6 + 1
+	workerSessions = 6 + 2
 )
 
 // delayFieldLanded turns on the provider outage's check that the status shows the delay:
