@@ -40,10 +40,10 @@ type config struct {
 
 // Connections in one process's pool, by what it runs, unless DATABASE_MAX_CONNS says
 // otherwise. With Replicate's webhooks (REPLICATE_WEBHOOK_URL), 1 api and 10 workers hold
-// (10+1) + 10*(6+1) = 81 of PostgreSQL's default max_connections of 100, each process
-// counted with its LISTEN connection outside the pool (the api's live updates, the
-// worker's wake-ups; River's own LISTEN is one of the pool's), which leaves the 3
-// reserved for superusers and 16 for operators and migrations. Without webhooks each
+// (10+1) + 10*(6+2) = 91 of PostgreSQL's default max_connections of 100, each process
+// counted with its LISTEN connections outside the pool (the api's live updates; a
+// worker's wake-ups and River's own, which River detaches from the pool), which leaves
+// the 3 reserved for superusers and 6 for an operator command or a migration. Without webhooks each
 // create in flight holds a connection for up to REPLICATE_SYNC_WAIT (it holds the
 // creation lock in its transaction): a worker's pool is then 20 (the creates beyond it
 // wait for a connection). See docs/operations.md, "Sizing connections".
