@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"photogen/internal/demo"
@@ -234,14 +235,16 @@ func (s *stack) startWorkerIn(t testing.TB, prefix []string, over map[string]str
 func waitState(t *testing.T, c *demo.Client, token, state string, within time.Duration) demo.Status {
 	t.Helper()
 	var last demo.Status
-	require.Eventually(t, func() bool {
+	reached := assert.Eventually(t, func() bool {
 		st, err := c.GetStatus(context.Background(), token)
 		if err != nil {
 			return false
 		}
 		last = st
 		return st.State == state
-	}, within, 50*time.Millisecond, "state %q not reached; last: %+v", state, last)
+	}, within, 50*time.Millisecond)
+	// The message is built after the wait, so that it shows the last status seen.
+	require.True(t, reached, "state %q not reached; last: %+v", state, last)
 	return last
 }
 
