@@ -120,7 +120,15 @@ find_go_tool() {
 			flock 9
 			if [ ! -x "$bin" ]; then
 				log "$name $version not found: go install $pkg@$version into $tools_dir/bin"
-				GOBIN="$tools_dir/bin/.install-$name" go install "$pkg@$version" </dev/null >&2
+				# First from the module cache alone, served as a proxy (a machine with no
+				# network but a warm cache: `go install pkg@version` would otherwise ask the
+				# proxy about the package's path, and fail offline); then from the proxy.
+				local cache
+				cache=$(go env GOMODCACHE)/cache/download
+				if ! GOPROXY="file://$cache" GOBIN="$tools_dir/bin/.install-$name" \
+					go install "$pkg@$version" </dev/null >&2 2>/dev/null; then
+					GOBIN="$tools_dir/bin/.install-$name" go install "$pkg@$version" </dev/null >&2
+				fi
 				mv "$tools_dir/bin/.install-$name/$name" "$bin"
 				rmdir "$tools_dir/bin/.install-$name"
 			fi
