@@ -188,6 +188,12 @@ func webhooksLost(t *testing.T, table *faultTable) {
 	subs := paySubscribers(t, c, 5)
 	paid := time.Now()
 	r := faultRow{fault: "30% of webhooks lost, 1 s model, 5 subscribers", measure: "last payment -> all completed", bound: 30 * time.Second}
+	if table == nil {
+		// In `make test` this runs under the race detector beside the whole suite on 2
+		// cores, where one run took 43 s: the acceptance figure (30 s) is make chaos's
+		// (table != nil); here the bound only catches a return to the 30 s check (94 s).
+		r.bound = 60 * time.Second
+	}
 	r.recovered = since(settle(t, s, c, subs, 3*time.Minute, &r), paid)
 	r.note = fmt.Sprintf("%d webhooks dropped, %d GETs", s.fake.Webhooks().Dropped, s.fake.Calls().Get.Calls)
 	table.add(r)
