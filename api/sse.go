@@ -25,6 +25,7 @@ type stateEvent struct {
 	TotalPhotos  int     `json:"totalPhotos"`
 	TargetPhotos int     `json:"targetPhotos"`
 	Error        *string `json:"error"`
+	Delay        *delay  `json:"delay"`
 }
 
 // eventStream is one open stream: what it has sent, and the events not yet flushed.
@@ -45,7 +46,7 @@ func (e *eventStream) news(sub *generation.Subscriber) error {
 		}
 	}
 	e.sent = max(e.sent, len(sub.PhotoURLs))
-	now := stateEvent{State: string(sub.Status), TotalPhotos: len(sub.PhotoURLs), TargetPhotos: sub.TargetPhotos, Error: sub.Error}
+	now := stateEvent{State: string(sub.Status), TotalPhotos: len(sub.PhotoURLs), TargetPhotos: sub.TargetPhotos, Error: sub.Error, Delay: delayOf(sub)}
 	if e.state != nil && sameState(*e.state, now) {
 		return nil
 	}
@@ -55,7 +56,8 @@ func (e *eventStream) news(sub *generation.Subscriber) error {
 
 func sameState(a, b stateEvent) bool {
 	return a.State == b.State && a.TotalPhotos == b.TotalPhotos && a.TargetPhotos == b.TargetPhotos &&
-		(a.Error == nil) == (b.Error == nil) && (a.Error == nil || *a.Error == *b.Error)
+		(a.Error == nil) == (b.Error == nil) && (a.Error == nil || *a.Error == *b.Error) &&
+		(a.Delay == nil) == (b.Delay == nil) && (a.Delay == nil || *a.Delay == *b.Delay)
 }
 
 // event adds one event; its data is one line of JSON.

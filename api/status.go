@@ -24,6 +24,22 @@ type statusResponse struct {
 	PhotoURLs    []string `json:"photoUrls"`
 	UpdatedAt    string   `json:"updatedAt"`
 	Error        *string  `json:"error"`
+	Delay        *delay   `json:"delay"`
+}
+
+// delay is a generation waiting out an outage (Delay in the OpenAPI document).
+type delay struct {
+	Reason string `json:"reason"`
+	Since  string `json:"since"`
+}
+
+// delayOf is sub's delay as the status and the event stream show it: only while it
+// generates (a delay is cleared by the worker's next call that works, or by the end).
+func delayOf(sub *generation.Subscriber) *delay {
+	if sub.Delay == nil || sub.Status != generation.StatusGenerating {
+		return nil
+	}
+	return &delay{Reason: string(sub.Delay.Reason), Since: sub.Delay.Since.UTC().Format(time.RFC3339)}
 }
 
 // handleStatus answers the front end's poll with one indexed query, or from the status
@@ -78,7 +94,7 @@ func statusOf(sub *generation.Subscriber) statusResponse {
 	return statusResponse{
 		State: string(sub.Status), Paid: sub.PaidAt != nil, TotalPhotos: len(urls),
 		TargetPhotos: sub.TargetPhotos, PhotoURLs: urls,
-		UpdatedAt: sub.UpdatedAt.UTC().Format(time.RFC3339), Error: sub.Error,
+		UpdatedAt: sub.UpdatedAt.UTC().Format(time.RFC3339), Error: sub.Error, Delay: delayOf(sub),
 	}
 }
 

@@ -47,6 +47,27 @@ type Subscriber struct {
 	PaidAt       *time.Time
 	GeneratedAt  *time.Time
 	UpdatedAt    time.Time
+	Delay        *Delay // while the generation waits out an outage; nil otherwise
+}
+
+// DelayReason says, in a word a program can read, what a delayed generation waits for.
+type DelayReason string
+
+// The delay reasons, as stored in subscribers.delay_reason.
+const (
+	// DelayProvider: the provider answers with its own faults (5xx), times out or
+	// cannot be reached, for creates, reads or the downloads of its outputs.
+	DelayProvider DelayReason = "provider_unavailable"
+	// DelayPhotoStore: the photo store refuses the photos (a full or read-only disk, S3
+	// errors or timeouts).
+	DelayPhotoStore DelayReason = "photo_store_unavailable"
+)
+
+// Delay is a generation waiting out an outage: why, and since when. The worker tries
+// again every few seconds, and clears it at the first call that works.
+type Delay struct {
+	Reason DelayReason
+	Since  time.Time
 }
 
 // DB is the database as the use-cases need it, bound to the caller's transaction.

@@ -42,7 +42,45 @@ func (m *Metrics) initGeneration() {
 		Name: "photogen_jobs_handed_back_total",
 		Help: "Generation jobs handed back by their own worker after River dropped their attempt's outcome (PostgreSQL unreachable), instead of waiting for the rescuer.",
 	})
-	m.registry.MustRegister(m.generationDuration, m.storeDelay, m.webhooks, m.lateChecks, m.handedBack)
+	m.delays = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "photogen_generation_delays_total",
+		Help: "Generations that began to wait out an outage, by reason: provider_unavailable or photo_store_unavailable.",
+	}, []string{"reason"})
+	for _, r := range delayReasons {
+		m.delays.WithLabelValues(r)
+	}
+	m.registry.MustRegister(m.generationDuration, m.storeDelay, m.webhooks, m.lateChecks, m.handedBack, m.delays)
+}
+
+// delayReasons are the reasons a generation waits out an outage (generation.DelayReason).
+var delayReasons = [...]string{"provider_unavailable", "photo_store_unavailable"}
+
+// GenerationDelayed counts a generation that began to wait out an outage, in
+// photogen_generation_delays_total{reason}; reason must come from code.
+func (m *Metrics) GenerationDelayed(reason string) { m.delays.WithLabelValues(reason).Inc() }
+
+// DelayedFunc reports how many generations wait out an outage now, fleet-wide, by
+// reason (a database read). It must return when ctx is done.
+type DelayedFunc func(ctx context.Context) (map[string]int, error)
+
+// RegisterDelayed adds photogen_generations_delayed{reason}, read with f at each scrape
+// (with the queue statistics' timeout), every reason reported (0 when f leaves it out); a
+// failed read leaves the gauge out of that scrape.
+func (m *Metrics) RegisterDelayed(f DelayedFunc) {
+	desc := prometheus.NewDesc("photogen_generations_delayed",
+		"Generations waiting out an outage of the provider or the photo store, by reason, fleet-wide, read at scrape time.",
+		[]string{"reason"}, nil)
+	m.registry.MustRegister(collectorFunc{desc: desc, collect: func(ch chan<- prometheus.Metric) {
+		ctx, cancel := context.WithTimeout(context.Background(), queueStatsTimeout)
+		defer cancel()
+		byReason, err := f(ctx)
+		if err != nil {
+			return
+		}
+		for _, r := range delayReasons {
+			ch <- prometheus.MustNewConstMetric(desc, prometheus.GaugeValue, float64(byReason[r]), r)
+		}
+	}})
 }
 
 // JobsHandedBack adds n to photogen_jobs_handed_back_total.

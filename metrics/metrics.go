@@ -40,6 +40,7 @@ type Metrics struct {
 	webhooks           *prometheus.CounterVec
 	lateChecks         *prometheus.CounterVec
 	handedBack         prometheus.Counter
+	delays             *prometheus.CounterVec
 
 	statusCache statusCache
 }

@@ -42,3 +42,12 @@ func (e *StatusError) Unwrap() error {
 	}
 	return nil
 }
+
+// ErrDownloadFailed wraps a download of an output that failed for a reason that may pass
+// (the source's 5xx or 429, a refused or reset connection, a timeout): Keep returns it
+// after its own tries, so that the caller knows the source, not the store, is down.
+var ErrDownloadFailed = errors.New("download failed")
+
+// ErrStoreFailed wraps a photo that was downloaded but that the Bucket would not take (a
+// full or read-only disk, S3 errors and timeouts): the store is down, not the source.
+var ErrStoreFailed = errors.New("photo store failed")

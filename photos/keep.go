@@ -25,7 +25,8 @@ type Keeper struct {
 
 // Keep stores the output at url of prediction id and returns our URL. Failures that
 // retrying cannot cure are ErrGone, ErrNotImage and ErrTooLarge (wrapped);
-// others are retried here three times, then returned.
+// others are retried here three times, then returned wrapping ErrDownloadFailed or
+// ErrStoreFailed, for the part that failed last.
 func (k *Keeper) Keep(ctx context.Context, id, url string) (string, error) {
 	client, limit := k.HTTP, k.MaxBytes
 	if client == nil {
@@ -50,12 +51,14 @@ func (k *Keeper) Keep(ctx context.Context, id, url string) (string, error) {
 			return "", err
 		}
 		if err != nil {
+			err = fmt.Errorf("%w: %w", ErrDownloadFailed, err)
 			continue
 		}
 		var ours string
 		if ours, err = k.Bucket.Put(ctx, id, contentType, data); err == nil {
 			return ours, nil
 		}
+		err = fmt.Errorf("%w: %w", ErrStoreFailed, err)
 	}
 	return "", fmt.Errorf("keep output of %s: %w", id, err)
 }

@@ -47,3 +47,18 @@ func Permanent(err error) bool {
 
 // Throttled reports whether the provider refused the call for its rate limit (429).
 func (e *Error) Throttled() bool { return e.Status == 429 }
+
+// ErrUnreachable wraps a call that got no answer from the provider: a connection refused
+// or reset, a timeout, a name that does not resolve, an answer cut short.
+var ErrUnreachable = errors.New("provider unreachable")
+
+// Unavailable reports whether err says the provider is down for now: its own fault
+// (5xx), a request timeout (408), or no answer at all (ErrUnreachable). The same call
+// may work later, so a generation waits for it (delayed) rather than failing.
+func Unavailable(err error) bool {
+	var pe *Error
+	if errors.As(err, &pe) {
+		return pe.Status >= 500 || pe.Status == 408
+	}
+	return errors.Is(err, ErrUnreachable)
+}

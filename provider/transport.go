@@ -6,6 +6,7 @@ package provider
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"time"
@@ -23,7 +24,10 @@ func translateReplicate(err error, hold *retryAfterHolder) error {
 		}
 		return &Error{Status: apiErr.Status, RetryAfter: hold.d, Message: msg}
 	}
-	return err
+	if errors.Is(err, context.Canceled) {
+		return err // the caller gave up: nothing is known of the provider
+	}
+	return fmt.Errorf("%w: %w", ErrUnreachable, err)
 }
 
 type retryAfterKey struct{}

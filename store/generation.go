@@ -6,8 +6,10 @@ package store
 
 import (
 	"context"
+	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 
 	"photogen/generation"
 )
@@ -53,6 +55,8 @@ func (s *Store) RequeueGeneration(ctx context.Context, id uuid.UUID) (*generatio
 	q := `UPDATE subscribers
 		SET generation_status = CASE WHEN generation_status = 'failed' THEN 'queued' ELSE generation_status END,
 		    generation_error = CASE WHEN generation_status = 'failed' THEN NULL ELSE generation_error END,
+		    delayed_since = CASE WHEN generation_status = 'failed' THEN NULL ELSE delayed_since END,
+		    delay_reason = CASE WHEN generation_status = 'failed' THEN NULL ELSE delay_reason END,
 		    updated_at = now()
 		WHERE id = $1
 		RETURNING ` + subscriberColumns
@@ -81,11 +85,59 @@ func (s *Store) FailGeneration(ctx context.Context, id uuid.UUID, reason string)
 		return false, err
 	}
 	const q = `UPDATE subscribers
-		SET generation_status = 'failed', generation_error = $2, updated_at = now()
+		SET generation_status = 'failed', generation_error = $2, updated_at = now(),
+		    delayed_since = NULL, delay_reason = NULL
 		WHERE id = $1 AND generation_status IN ('queued', 'generating')`
 	tag, err := s.db.Exec(ctx, q, id, reason)
 	if err != nil {
 		return false, translate("fail generation", err)
 	}
 	return tag.RowsAffected() == 1, nil
+}
+
+// DelayGeneration records that a generating generation waits out an outage for reason:
+// since when it has waited (the first delay's time, kept while the outage lasts, whatever
+// its reason becomes), measured by the database's clock, and whether the delay starts
+// now. The status endpoint sees a new reason (updated_at moves and the subscriber's
+// notice rings), not each repeat. A generation in another state is left alone:
+// ErrNotFound.
+func (s *Store) DelayGeneration(ctx context.Context, id uuid.UUID, reason generation.DelayReason) (waited time.Duration, started bool, err error) {
+	const q = `WITH was AS (SELECT delay_reason FROM subscribers WHERE id = $1 FOR UPDATE)
+		UPDATE subscribers s
+		SET delayed_since = coalesce(s.delayed_since, now()), delay_reason = $2,
+		    updated_at = CASE WHEN s.delay_reason IS DISTINCT FROM $2 THEN now() ELSE s.updated_at END
+		FROM was
+		WHERE s.id = $1 AND s.generation_status = 'generating'
+		RETURNING extract(epoch FROM now() - s.delayed_since)::float8, was.delay_reason IS NULL`
+	var secs float64
+	err = s.db.QueryRow(ctx, q, id, reason).Scan(&secs, &started)
+	return time.Duration(secs * float64(time.Second)), started, translate("delay generation", err)
+}
+
+// ClearDelay ends the generation's delay, if it has one: the outage is over. It reports
+// whether there was one.
+func (s *Store) ClearDelay(ctx context.Context, id uuid.UUID) (bool, error) {
+	tag, err := s.db.Exec(ctx, `UPDATE subscribers SET delayed_since = NULL, delay_reason = NULL, updated_at = now()
+		WHERE id = $1 AND delayed_since IS NOT NULL`, id)
+	if err != nil {
+		return false, translate("clear delay", err)
+	}
+	return tag.RowsAffected() == 1, nil
+}
+
+// DelayedGenerations counts the generations waiting out an outage, fleet-wide, by reason.
+func (s *Store) DelayedGenerations(ctx context.Context) (map[string]int, error) {
+	rows, err := s.db.Query(ctx, `SELECT delay_reason, count(*) FROM subscribers
+		WHERE delayed_since IS NOT NULL AND generation_status = 'generating' GROUP BY delay_reason`)
+	if err != nil {
+		return nil, translate("delayed generations", err)
+	}
+	byReason := map[string]int{}
+	var reason string
+	var n int
+	_, err = pgx.ForEachRow(rows, []any{&reason, &n}, func() error {
+		byReason[reason] = n
+		return nil
+	})
+	return byReason, translate("delayed generations", err)
 }

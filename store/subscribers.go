@@ -5,6 +5,7 @@ package store
 
 import (
 	"context"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -13,16 +14,21 @@ import (
 
 // subscriberColumns is the select list scanSubscriber reads, in order.
 const subscriberColumns = `id, email, strategy->>'prompt', target_photos, photo_urls, generation_status,
-	generation_error, paid_at, generated_at, updated_at`
+	generation_error, paid_at, generated_at, updated_at, delay_reason, delayed_since`
 
 type row interface{ Scan(dest ...any) error }
 
 func scanSubscriber(r row) (*generation.Subscriber, error) {
 	var s generation.Subscriber
+	var reason *generation.DelayReason
+	var since *time.Time
 	err := r.Scan(&s.ID, &s.Email, &s.Prompt, &s.TargetPhotos, &s.PhotoURLs, &s.Status,
-		&s.Error, &s.PaidAt, &s.GeneratedAt, &s.UpdatedAt)
+		&s.Error, &s.PaidAt, &s.GeneratedAt, &s.UpdatedAt, &reason, &since)
 	if err != nil {
 		return nil, err
+	}
+	if reason != nil && since != nil {
+		s.Delay = &generation.Delay{Reason: *reason, Since: *since}
 	}
 	return &s, nil
 }

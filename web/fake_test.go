@@ -32,7 +32,8 @@ const targetPhotos = 30
 
 // fakeAPI answers GET /api/blueprint/status and /api/blueprint/events for one subscriber whose
 // generation starts at the first status request: queued for queuedFor, then one photo every
-// step until targetPhotos, then completed. Its clock is the wall clock, so no goroutine drives
+// step until targetPhotos (delayed by an outage of the provider for stall at stallAt photos,
+// when stall is set), then completed. Its clock is the wall clock, so no goroutine drives
 // it.
 type fakeAPI struct {
 	t         *testing.T
@@ -44,6 +45,8 @@ type fakeAPI struct {
 	ping      time.Duration // between heartbeats
 	queuedFor time.Duration
 	step      time.Duration
+	stallAt   int           // photos made when the outage begins
+	stall     time.Duration // how long it lasts: the status shows the delay meanwhile
 
 	mu           sync.Mutex
 	start        time.Time
@@ -59,8 +62,9 @@ func newToken(t *testing.T) string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-// progress returns the state and the number of photos ready at now.
-func (f *fakeAPI) progress(now time.Time) (string, int) {
+// progress returns the state, the number of photos ready at now, and the delay (nil, or
+// an outage of the provider during the stall).
+func (f *fakeAPI) progress(now time.Time) (string, int, map[string]any) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.start.IsZero() {
@@ -68,13 +72,20 @@ func (f *fakeAPI) progress(now time.Time) (string, int) {
 	}
 	e := now.Sub(f.start) - f.queuedFor
 	if e < 0 {
-		return "queued", 0
+		return "queued", 0, nil
+	}
+	if stalled := time.Duration(f.stallAt-1) * f.step; f.stall > 0 && e >= stalled {
+		if e < stalled+f.stall {
+			since := f.start.Add(f.queuedFor + stalled).UTC().Format(time.RFC3339)
+			return "generating", f.stallAt, map[string]any{"reason": "provider_unavailable", "since": since}
+		}
+		e -= f.stall
 	}
 	n := min(targetPhotos, 1+int(e/f.step))
 	if n == targetPhotos {
-		return "completed", n
+		return "completed", n, nil
 	}
-	return "generating", n
+	return "generating", n, nil
 }
 
 func (f *fakeAPI) url(i int) string { return fmt.Sprintf("%s/photos/%d.png", f.photoBase, i) }
@@ -126,13 +137,13 @@ func (f *fakeAPI) status(w http.ResponseWriter, r *http.Request) {
 	if !f.authorize(w, r) {
 		return
 	}
-	state, n := f.progress(time.Now())
+	state, n, delay := f.progress(time.Now())
 	urls := make([]string, n)
 	for i := range urls {
 		urls[i] = f.url(i + 1)
 	}
 	body, err := json.Marshal(map[string]any{"state": state, "paid": true, "totalPhotos": n,
-		"targetPhotos": targetPhotos, "photoUrls": urls, "error": nil,
+		"targetPhotos": targetPhotos, "photoUrls": urls, "error": nil, "delay": delay,
 		"updatedAt": f.start.Add(time.Duration(n) * f.step).UTC().Format(time.RFC3339)})
 	if err != nil {
 		panic(err)
@@ -192,7 +203,7 @@ func (f *fakeAPI) events(w http.ResponseWriter, r *http.Request) {
 	lastPing := time.Now()
 	lastState := ""
 	for {
-		state, n := f.progress(time.Now())
+		state, n, delay := f.progress(time.Now())
 		for sent < n {
 			sent++
 			send("photo", sent, map[string]any{"index": sent, "url": f.url(sent)})
@@ -201,9 +212,9 @@ func (f *fakeAPI) events(w http.ResponseWriter, r *http.Request) {
 				return // a dropped connection: the page must come back with Last-Event-ID
 			}
 		}
-		if s := fmt.Sprint(state, n); s != lastState {
+		if s := fmt.Sprint(state, n, delay != nil); s != lastState {
 			lastState = s
-			send("state", n, map[string]any{"state": state, "totalPhotos": n, "targetPhotos": targetPhotos, "error": nil})
+			send("state", n, map[string]any{"state": state, "totalPhotos": n, "targetPhotos": targetPhotos, "error": nil, "delay": delay})
 		}
 		if time.Since(lastPing) >= f.ping {
 			fmt.Fprint(w, ": ping\n\n")

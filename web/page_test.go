@@ -61,7 +61,8 @@ func TestPageInChromium(t *testing.T) {
 	photos := photoServer(t)
 
 	t.Run("photos stream in, then the page reopens complete", func(t *testing.T) {
-		f := &fakeAPI{dropAfter: 10}
+		// An outage of the provider holds the photos at 20 for 1.5 s: the page says so.
+		f := &fakeAPI{dropAfter: 10, stallAt: 20, stall: 1500 * time.Millisecond}
 		srv := site(t, spec, photos, f)
 		p := browser.Page{Token: f.token, Rise: true, Viewer: true}
 		if shot := os.Getenv("PHOTOGEN_SCREENSHOT"); shot != "" {
@@ -75,6 +76,8 @@ func TestPageInChromium(t *testing.T) {
 		require.Equal(t, "Completed: all 30 photos are ready", res.StateText)
 		require.Equal(t, 30, res.Loaded)
 		require.True(t, anyMatch(res.Texts, `^Generating: ([1-9]|1\d|2[0-9]) of 30$`), "saw %q", res.Texts)
+		require.True(t, anyMatch(res.Texts, `^Delayed: 20 of 30$`), "the outage shows: saw %q", res.Texts)
+		require.True(t, anyMatch(res.Texts, `^Generating: 2[1-9] of 30$`), "and ends: saw %q", res.Texts)
 
 		f.mu.Lock()
 		ids := f.lastEventIDs

@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"photogen/generation"
@@ -35,9 +36,10 @@ type attemptState struct {
 	tasks        *tasks       // keeps and creates under way
 	// took is how long the last prediction kept took, from its reservation to its end:
 	// this subscriber's, or before it has one, the last this process kept.
-	took   time.Duration
-	ledger store.Ledger       // the last look
-	result store.AppendResult // after the last append
+	took    time.Duration
+	ledger  store.Ledger       // the last look
+	result  store.AppendResult // after the last append
+	delayed atomic.Bool        // the generation waits out an outage until a call works (delay.go)
 }
 
 // creating reports whether the attempt may still start creates.
@@ -57,6 +59,7 @@ func (w *GenerateWorker) attempt(ctx context.Context, log *slog.Logger, sub *gen
 		tasks:        newTasks(),
 		took:         time.Duration(w.lastTook.Load()),
 	}
+	a.delayed.Store(sub.Delay != nil)
 	defer a.tasks.wait() // never leave a keep or a create call behind
 	for next := step(w.look); next != nil; {
 		var err error
@@ -84,8 +87,12 @@ func (w *GenerateWorker) look(ctx context.Context, a *attemptState) (step, error
 			w.lastTook.Store(int64(d))
 		}
 		a.tasks.startKeep(f.ProviderID, func(o owner) error {
-			if err := w.keep(ctx, a.log, a.sub.ID, f); err != nil || !a.creating() {
+			if err := w.keep(ctx, a.log, a.sub.ID, f); err != nil {
 				return err
+			}
+			w.progressed(ctx, a)
+			if !a.creating() {
+				return nil
 			}
 			return w.refill(ctx, a, o)
 		})
@@ -119,7 +126,7 @@ func (w *GenerateWorker) reconcileStep(ctx context.Context, a *attemptState) (st
 
 // checkStep checks the predictions due; news of an end makes it look again.
 func (w *GenerateWorker) checkStep(ctx context.Context, a *attemptState) (step, error) {
-	heard, err := w.checkDue(ctx, a.log, a.ledger)
+	heard, err := w.checkDue(ctx, a)
 	if heard {
 		return w.look, err
 	}

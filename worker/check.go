@@ -7,7 +7,6 @@ package worker
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"time"
 
 	"photogen/generation"
@@ -19,11 +18,13 @@ import (
 // checkDue checks every in-flight prediction of the ledger that is due: not heard of for
 // checkAfter (late for the model's pace with webhooks, PollInterval without). Reads are
 // taken from the fleet's budget (ReadsPerMinute); those that do not fit wait for a later
-// turn. It reports whether a check brought news of a prediction's end.
-func (w *GenerateWorker) checkDue(ctx context.Context, log *slog.Logger, ledger store.Ledger) (heard bool, err error) {
+// turn. A check that fails is tried again at the next; when every check failed for an
+// outage of the provider, that error is returned (the generation is delayed). It reports
+// whether a check brought news of a prediction's end.
+func (w *GenerateWorker) checkDue(ctx context.Context, a *attemptState) (heard bool, err error) {
 	now, after := time.Now(), w.checkAfter(ctx)
 	var due []store.InFlight
-	for _, p := range ledger.InFlight {
+	for _, p := range a.ledger.InFlight {
 		if now.Sub(p.CheckedAt) >= after {
 			due = append(due, p)
 		}
@@ -35,6 +36,8 @@ func (w *GenerateWorker) checkDue(ctx context.Context, log *slog.Logger, ledger 
 	if err != nil {
 		return false, err
 	}
+	var outage error // the first check's that failed for an outage
+	worked := false
 	for _, p := range due[:granted] {
 		if now.Sub(p.CreatedAt) > w.cfg.PredictionTimeout {
 			if err := w.cancelOne(ctx, p.ProviderID, fmt.Sprintf("not finished after %s; cancelled", w.cfg.PredictionTimeout)); err != nil {
@@ -48,9 +51,14 @@ func (w *GenerateWorker) checkDue(ctx context.Context, log *slog.Logger, ledger 
 			return heard, err
 		}
 		if err != nil {
-			log.WarnContext(ctx, "check of a prediction failed", "prediction_id", p.ProviderID, "err", err)
+			a.log.WarnContext(ctx, "check of a prediction failed", "prediction_id", p.ProviderID, "err", err)
+			if provider.Unavailable(err) && outage == nil {
+				outage = err
+			}
 			continue
 		}
+		w.progressed(ctx, a)
+		worked = true
 		ended, err := w.record(ctx, got)
 		if err != nil {
 			return heard, err
@@ -59,6 +67,9 @@ func (w *GenerateWorker) checkDue(ctx context.Context, log *slog.Logger, ledger 
 			w.obs.LateWebhookChecked(ended)
 		}
 		heard = heard || ended
+	}
+	if outage != nil && !worked {
+		return false, outage
 	}
 	return heard, nil
 }

@@ -25,6 +25,7 @@ type Config struct {
 	FetchCooldown     time.Duration // RIVER_FETCH_COOLDOWN: the least time between two fetches of jobs; default 10ms
 	PerMinute         int           // PREDICTIONS_PER_MINUTE: prediction creations a minute, all workers together; default 600, -1 for no limit
 	SoftStop          time.Duration // SHUTDOWN_SOFT_TIMEOUT: on shutdown, how long running jobs may finish before they are cancelled; default 30s
+	OutageLimit       time.Duration // OUTAGE_LIMIT: how long a generation waits out an outage of the provider or the photo store before it fails; default 1h
 }
 
 // WithDefaults returns c with every zero field set to its default.
@@ -65,6 +66,11 @@ func (c Config) WithDefaults() Config {
 	if c.FetchPollInterval == 0 {
 		c.FetchPollInterval = time.Second
 	}
+	if c.OutageLimit == 0 {
+		// Replicate deletes a prediction's output about an hour after it ends: a
+		// generation still waiting for the photo store then would lose what it paid for.
+		c.OutageLimit = time.Hour
+	}
 	return c
 }
 
@@ -89,6 +95,7 @@ func (c Config) Validate() error {
 	check(c.RescueAfter <= c.JobTimeout, "RescueAfter %s must exceed JobTimeout %s", c.RescueAfter, c.JobTimeout)
 	check(c.FetchPollInterval < time.Millisecond, "FetchPollInterval %s: want at least 1ms", c.FetchPollInterval)
 	check(c.SoftStop < 0, "SoftStop %s: must not be negative", c.SoftStop)
+	check(c.OutageLimit < time.Second, "OutageLimit %s: want at least 1s", c.OutageLimit)
 	return errors.Join(errs...)
 }
 

@@ -26,6 +26,7 @@ func (w *GenerateWorker) create(ctx context.Context, a *attemptState, in store.I
 	for try := 0; ; try++ {
 		p, err := w.createRecorded(ctx, a.sub, in)
 		if err == nil {
+			w.progressed(ctx, a)
 			if p.Status.Terminal() {
 				_, err = w.record(ctx, p)
 			}

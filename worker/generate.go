@@ -37,6 +37,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/riverqueue/river"
 	"go.opentelemetry.io/otel/trace"
 
@@ -149,24 +150,31 @@ func (w *GenerateWorker) work(ctx context.Context, job *river.Job[generation.Gen
 		return river.JobSnooze(0)
 	case errors.Is(err, ErrAsleep):
 		return err
+	case outageOf(err) != "":
+		return w.delayed(ctx, log, id, outageOf(err), err)
 	}
 	var budget *budgetError
-	if provider.Permanent(err) || errors.As(err, &budget) || job.Attempt >= job.MaxAttempts {
-		reason := err.Error()
-		if job.Attempt >= job.MaxAttempts && !provider.Permanent(err) && budget == nil {
-			reason = fmt.Sprintf("gave up after %d attempts: %v", job.Attempt, err)
-		}
-		if _, ferr := w.store.FailGeneration(ctx, id, reason); ferr != nil {
-			return errors.Join(err, ferr)
-		}
-		if cerr := w.cancelInFlight(ctx, id); cerr != nil {
-			log.WarnContext(ctx, "cancel in-flight predictions", "err", cerr)
-		}
-		log.ErrorContext(ctx, "generation failed", "reason", reason)
-		return river.JobCancel(err)
+	switch {
+	case provider.Permanent(err), errors.As(err, &budget):
+		return w.fail(ctx, log, id, err.Error(), err)
+	case job.Attempt >= job.MaxAttempts:
+		return w.fail(ctx, log, id, fmt.Sprintf("gave up after %d attempts: %v", job.Attempt, err), err)
 	}
 	log.WarnContext(ctx, "generation attempt failed, will retry", "err", err)
 	return err
+}
+
+// fail ends the generation as failed with reason (what the status shows), cancels its
+// predictions in flight, and cancels the job; err is what ended it.
+func (w *GenerateWorker) fail(ctx context.Context, log *slog.Logger, id uuid.UUID, reason string, err error) error {
+	if _, ferr := w.store.FailGeneration(ctx, id, reason); ferr != nil {
+		return errors.Join(err, ferr)
+	}
+	if cerr := w.cancelInFlight(ctx, id); cerr != nil {
+		log.WarnContext(ctx, "cancel in-flight predictions", "err", cerr)
+	}
+	log.ErrorContext(ctx, "generation failed", "reason", reason)
+	return river.JobCancel(err)
 }
 
 // budgetError ends a generation whose predictions have cost all it may.

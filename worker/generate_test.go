@@ -188,24 +188,23 @@ func TestRateLimitSnoozesAndPermanentErrorsFail(t *testing.T) {
 	require.Contains(t, *sub.Error, "401")
 }
 
-func TestServerErrorsAreRetriedAndTheLastAttemptFails(t *testing.T) {
+func TestServerErrorsDelayTheGenerationEvenOnItsLastAttempt(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, fakereplicate.Config{ServerErrorRate: 1}, "black-forest-labs/flux-schnell")
 	id := f.paidSubscriber(t, 3)
-	err := f.work(t, fast, id, 1)
-	require.Error(t, err)
+	// An outage is no failure of the job: it snoozes (no attempt spent), even on what
+	// would be its last attempt, until OUTAGE_LIMIT (delay_test.go).
+	err := f.work(t, fast, id, generation.MaxAttempts)
+	var snooze *river.JobSnoozeError
+	require.ErrorAs(t, err, &snooze, "a 5xx after the tries in place delays the generation")
 	var cancel *river.JobCancelError
-	require.False(t, errors.As(err, &cancel), "a 5xx is retried by River")
+	require.False(t, errors.As(err, &cancel))
 	sub, err := f.store.SubscriberByID(context.Background(), id)
 	require.NoError(t, err)
 	require.Equal(t, generation.StatusGenerating, sub.Status)
-
-	err = f.work(t, fast, id, generation.MaxAttempts)
-	require.ErrorAs(t, err, &cancel)
-	sub, err = f.store.SubscriberByID(context.Background(), id)
-	require.NoError(t, err)
-	require.Equal(t, generation.StatusFailed, sub.Status)
-	require.Contains(t, *sub.Error, "gave up after 10 attempts")
+	require.NotNil(t, sub.Delay)
+	require.Equal(t, generation.DelayProvider, sub.Delay.Reason)
+	require.Zero(t, f.fake.Stats().Created, "nothing created, nothing paid")
 }
 
 func TestLostCreateAnswersAreReconciledNotPaidTwice(t *testing.T) {

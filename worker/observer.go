@@ -24,6 +24,9 @@ type Observer interface {
 	LateWebhookChecked(ended bool)
 	// JobsHandedBack counts n jobs handed back by their own worker (handback.go).
 	JobsHandedBack(n int)
+	// GenerationDelayed counts a generation that began to wait out an outage
+	// (delay.go); reason is a generation.DelayReason.
+	GenerationDelayed(reason string)
 }
 
 // NopObserver is an Observer that records nothing.
@@ -36,6 +39,7 @@ func (NopObserver) PhotoKept(time.Duration)                     {}
 func (NopObserver) GenerationCompleted(time.Duration)           {}
 func (NopObserver) LateWebhookChecked(bool)                     {}
 func (NopObserver) JobsHandedBack(int)                          {}
+func (NopObserver) GenerationDelayed(string)                    {}
 
 // jobOutcome names what a Work result makes River do.
 func jobOutcome(err error) string {

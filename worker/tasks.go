@@ -21,7 +21,7 @@ type tasks struct {
 
 	mu    sync.Mutex
 	owned map[int64]bool  // seeds
-	kept  map[string]bool // provider ids being kept
+	kept  map[string]bool // provider ids being kept, or kept, in this attempt
 }
 
 func newTasks() *tasks {
@@ -62,13 +62,16 @@ func (c *tasks) run(k taskKey, fn func(o owner) error) {
 		for _, seed := range t.mine {
 			delete(c.owned, seed)
 		}
-		delete(c.kept, k.keep)
+		// A kept prediction stays marked for the rest of the attempt: a look that read
+		// the ledger before this keep committed would otherwise keep it again. (A keep
+		// that failed ends the attempt.)
 		c.mu.Unlock()
 		c.done <- err
 	}()
 }
 
-// keeping reports whether a task is keeping the finished prediction providerID.
+// keeping reports whether a task of this attempt keeps, or kept, the finished
+// prediction providerID.
 func (c *tasks) keeping(providerID string) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -77,6 +77,7 @@ func (c *config) bindings() []binding {
 		{env: "RIVER_FETCH_POLL_INTERVAL", field: &c.Worker.FetchPollInterval},
 		{env: "PREDICTIONS_PER_MINUTE", field: &c.Worker.PerMinute},
 		{env: "SHUTDOWN_SOFT_TIMEOUT", field: &c.Worker.SoftStop},
+		{env: "OUTAGE_LIMIT", field: &c.Worker.OutageLimit},
 
 		{env: "REPLICATE_API_TOKEN", field: &c.Replicate.Token},
 		{env: "REPLICATE_BASE_URL", field: &c.Replicate.BaseURL},

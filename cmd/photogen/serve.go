@@ -120,6 +120,7 @@ func newMetrics(cfg config, st *store.Store, reached *metrics.DatabaseClock) *me
 		m.SetPredictionCost(cfg.PredictionCost)
 	}
 	m.RegisterInFlight(st.PredictionsInFlight)
+	m.RegisterDelayed(st.DelayedGenerations)
 	m.RegisterDatabaseClock(reached)
 	m.RegisterQueue(func(ctx context.Context) (map[string]int, time.Duration, error) {
 		q, err := st.Queue(ctx)

@@ -49,7 +49,7 @@ func scripted(t *testing.T, r reply) (*httptest.Server, *[]string) {
 
 const goodStatus = `{"state":"generating","paid":true,"totalPhotos":2,"targetPhotos":30,` +
 	`"photoUrls":["https://photos.example.com/1.png","http://127.0.0.1:8080/photos/2.png"],` +
-	`"updatedAt":"2026-11-23T16:04:58Z","error":null}`
+	`"updatedAt":"2026-11-23T16:04:58Z","error":null,"delay":null}`
 
 var statusHeaders = map[string]string{"ETag": `"abc"`, "Cache-Control": "private, no-cache"}
 
@@ -96,6 +96,8 @@ func TestValidateResponse(t *testing.T) {
 		{"unknown state", reply{200, statusHeaders, strings.Replace(goodStatus, "generating", "painting", 1)}, "state"},
 		{"an extra field", reply{200, statusHeaders, strings.Replace(goodStatus, `"paid":true`, `"paid":true,"secret":"x"`, 1)}, "secret"},
 		{"error as a number", reply{200, statusHeaders, strings.Replace(goodStatus, `"error":null`, `"error":3`, 1)}, "error"},
+		{"delayed", reply{200, statusHeaders, strings.Replace(goodStatus, `"delay":null`, `"delay":{"reason":"provider_unavailable","since":"2026-11-23T16:04:58Z"}`, 1)}, ""},
+		{"a delay without its reason", reply{200, statusHeaders, strings.Replace(goodStatus, `"delay":null`, `"delay":{"since":"2026-11-23T16:04:58Z"}`, 1)}, "reason"},
 		{"no ETag", reply{200, map[string]string{"Cache-Control": "no-cache"}, goodStatus}, "ETag"},
 		{"304 without a body", reply{304, statusHeaders, ""}, ""},
 		{"401 missing token", reply{401, nil, `{"error":{"code":"missing_token","message":"send the access token"}}`}, ""},
@@ -168,7 +170,11 @@ func TestValidateEvent(t *testing.T) {
 	t.Parallel()
 	v := newTestValidator(t)
 	require.NoError(t, v.ValidateEvent("photo", []byte(`{"index":7,"url":"https://photos.example.com/7.png"}`)))
-	require.NoError(t, v.ValidateEvent("state", []byte(`{"state":"completed","totalPhotos":30,"targetPhotos":30,"error":null}`)))
+	require.NoError(t, v.ValidateEvent("state", []byte(`{"state":"completed","totalPhotos":30,"targetPhotos":30,"error":null,"delay":null}`)))
+	require.NoError(t, v.ValidateEvent("state", []byte(`{"state":"generating","totalPhotos":3,"targetPhotos":30,"error":null,`+
+		`"delay":{"reason":"photo_store_unavailable","since":"2026-11-23T16:04:58Z"}}`)))
+	require.ErrorContains(t, v.ValidateEvent("state", []byte(`{"state":"generating","totalPhotos":3,"targetPhotos":30,"error":null,`+
+		`"delay":{"reason":"tired","since":"2026-11-23T16:04:58Z"}}`)), "delay")
 	require.ErrorContains(t, v.ValidateEvent("photo", []byte(`{"index":0,"url":"https://x/7.png"}`)), "index")
 	require.ErrorContains(t, v.ValidateEvent("state", []byte(`{"state":"completed","totalPhotos":"30","targetPhotos":30,"error":null}`)), "totalPhotos")
 	require.ErrorContains(t, v.ValidateEvent("state", []byte(`{"state":"completed","targetPhotos":30,"error":null}`)), "totalPhotos")

@@ -13,7 +13,7 @@ const TERMINAL = new Set(['completed', 'failed', 'refunded']);
 const $ = (id) => document.getElementById(id);
 
 // The page's model: what the server said last, and the photo URLs by 0-based index.
-const model = { state: 'loading', total: 0, target: 30, error: null, photos: [], announced: '' };
+const model = { state: 'loading', total: 0, target: 30, error: null, delay: null, photos: [], announced: '' };
 let lastEventId = 0; // photos received so far, as the stream counts them
 let finished = false;
 let trouble = false;
@@ -47,6 +47,7 @@ function applyStatus(s) {
   model.state = s.state;
   model.target = s.targetPhotos || model.target;
   model.error = s.error ?? null;
+  model.delay = s.delay ?? null;
   (s.photoUrls || []).forEach((url, i) => { model.photos[i] = url; });
   model.total = Math.max(s.totalPhotos || 0, known());
   lastEventId = Math.max(lastEventId, known());
@@ -69,6 +70,7 @@ function applyEvent(name, data) {
     model.target = d.targetPhotos || model.target;
     model.total = Math.max(d.totalPhotos || 0, known());
     model.error = d.error ?? null;
+    model.delay = d.delay ?? null;
     if (TERMINAL.has(model.state)) finished = true;
   }
   render();
@@ -80,14 +82,22 @@ function known() {
 
 // --- rendering -----------------------------------------------------------------------------
 
+// What a delayed generation waits for (the status's delay.reason), in the customer's words.
+const DELAYS = {
+  provider_unavailable: 'The image service we use is not answering right now. Your photos continue by themselves as soon as it is back; nothing is lost.',
+  photo_store_unavailable: 'We cannot save new photos right now. Your photos continue by themselves as soon as we can; nothing is lost.',
+  other: 'Your photos are held up for a moment and continue by themselves; nothing is lost.',
+};
+
 function words() {
-  const { state, total, target, error } = model;
+  const { state, total, target, error, delay } = model;
   switch (state) {
     case 'awaiting_payment':
       return ['Awaiting payment', 'Your photos start as soon as the payment is confirmed. This page updates by itself.'];
     case 'queued':
       return ['Queued', 'Your photos will start in a moment. You can leave this page and come back to the same link.'];
     case 'generating':
+      if (delay) return [`Delayed: ${total} of ${target}`, DELAYS[delay.reason] || DELAYS.other];
       return [`Generating: ${total} of ${target}`, 'New photos appear here as they are made. You can leave this page and come back to the same link.'];
     case 'completed':
       return [`Completed: all ${target} photos are ready`, 'Select a photo to see it full size.'];
@@ -104,6 +114,7 @@ function render() {
   const [title, detail] = words();
   const main = $('main');
   main.dataset.state = model.state;
+  main.dataset.delay = model.state === 'generating' && model.delay ? model.delay.reason : '';
   main.dataset.photos = String(known());
   $('state').textContent = title;
   $('detail').textContent = trouble ? 'Cannot reach the server right now; retrying…' : detail;
@@ -116,7 +127,8 @@ function render() {
   progress.setAttribute('aria-valuetext', `${model.total} of ${model.target} photos`);
 
   // Announce state changes (and completion) politely, not every photo.
-  const say = model.state === 'generating' ? 'Generating your photos' : title;
+  const say = model.state !== 'generating' ? title
+    : model.delay ? 'Your photos are delayed; they continue by themselves' : 'Generating your photos';
   if (model.state !== 'loading' && say !== model.announced) {
     model.announced = say;
     $('announce').textContent = say;
