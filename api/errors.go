@@ -56,7 +56,7 @@ func renderError(c *gin.Context, err error) {
 		e = errNotFound("not found")
 	case errors.Is(err, store.ErrConflict):
 		e = &Error{Status: http.StatusConflict, Code: "conflict", Message: "already exists"}
-	case databaseUnavailable(err):
+	case store.Unreachable(err):
 		loggerFrom(c).WarnContext(c.Request.Context(), "database unavailable", "err", err)
 		c.Header("Retry-After", retryAfterSeconds)
 		e = &Error{Status: http.StatusServiceUnavailable, Code: "unavailable",

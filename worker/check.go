@@ -5,6 +5,7 @@
 package worker
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"time"
@@ -39,39 +40,46 @@ func (w *GenerateWorker) checkDue(ctx context.Context, a *attemptState) (heard b
 	var outage error // the first check's that failed for an outage
 	worked := false
 	for _, p := range due[:granted] {
-		if now.Sub(p.CreatedAt) > w.cfg.PredictionTimeout {
-			if err := w.cancelOne(ctx, p.ProviderID, fmt.Sprintf("not finished after %s; cancelled", w.cfg.PredictionTimeout)); err != nil {
-				return heard, err
-			}
-			heard = true
-			continue
-		}
-		got, err := w.check(ctx, p.ProviderID)
-		if provider.Permanent(err) {
+		ended, failed, err := w.checkOne(ctx, a, p, now)
+		switch {
+		case err != nil:
 			return heard, err
+		case failed == nil:
+			worked, heard = true, heard || ended
+		case provider.Unavailable(failed):
+			outage = cmp.Or(outage, failed)
 		}
-		if err != nil {
-			a.log.WarnContext(ctx, "check of a prediction failed", "prediction_id", p.ProviderID, "err", err)
-			if provider.Unavailable(err) && outage == nil {
-				outage = err
-			}
-			continue
-		}
-		w.progressed(ctx, a)
-		worked = true
-		ended, err := w.record(ctx, got)
-		if err != nil {
-			return heard, err
-		}
-		if w.cfg.Webhooks {
-			w.obs.LateWebhookChecked(ended)
-		}
-		heard = heard || ended
 	}
 	if outage != nil && !worked {
 		return false, outage
 	}
 	return heard, nil
+}
+
+// checkOne checks one prediction due (or cancels it, when it has outlived
+// PredictionTimeout) and reports whether it has ended. A failure of the provider's that
+// may pass is logged and returned as failed (the prediction is checked again at the next
+// turn); err is what ends the turn: a refusal that needs a person, or the database's.
+func (w *GenerateWorker) checkOne(ctx context.Context, a *attemptState, p store.InFlight, now time.Time) (ended bool, failed, err error) {
+	if now.Sub(p.CreatedAt) > w.cfg.PredictionTimeout {
+		return true, nil, w.cancelOne(ctx, p.ProviderID, fmt.Sprintf("not finished after %s; cancelled", w.cfg.PredictionTimeout))
+	}
+	got, err := w.check(ctx, p.ProviderID)
+	switch {
+	case provider.Permanent(err):
+		return false, nil, err
+	case err != nil:
+		a.log.WarnContext(ctx, "check of a prediction failed", "prediction_id", p.ProviderID, "err", err)
+		return false, err, nil
+	}
+	w.progressed(ctx, a)
+	if ended, err = w.record(ctx, got); err != nil {
+		return false, nil, err
+	}
+	if w.cfg.Webhooks {
+		w.obs.LateWebhookChecked(ended)
+	}
+	return ended, nil, nil
 }
 
 // check reads one prediction from the provider, in a span of its own.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"sync/atomic"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 	"github.com/stretchr/testify/require"
@@ -19,6 +21,7 @@ import (
 	"photogen/internal/fakereplicate"
 	"photogen/photos"
 	"photogen/provider"
+	"photogen/store"
 	"photogen/worker"
 )
 
@@ -175,4 +178,38 @@ func TestPhotoStoreOutageDelaysTheGeneration(t *testing.T) {
 	require.Len(t, sub.PhotoURLs, 10)
 	require.Nil(t, sub.Delay)
 	require.Equal(t, 10, f.fake.Stats().Created, "no photo lost, none paid twice")
+}
+
+func TestDatabaseBlinkSnoozesWithoutSpendingAnAttempt(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, fakereplicate.Config{Latency: 5 * time.Millisecond}, "black-forest-labs/flux-schnell")
+	id := f.paidSubscriber(t, 3)
+	// A pool whose server refuses every connection, as during a restart: nothing listens
+	// on the port of a listener closed at once.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := ln.Addr().String()
+	require.NoError(t, ln.Close())
+	pool, err := pgxpool.New(context.Background(), "postgres://postgres@"+addr+"/x?connect_timeout=2")
+	require.NoError(t, err)
+	t.Cleanup(pool.Close)
+	f.store = store.New(pool)
+
+	err = f.attemptOnce(t, fast, id)
+	var snooze *river.JobSnoozeError
+	require.ErrorAs(t, err, &snooze, "a refused connection is no failed attempt: %v", err)
+	require.Equal(t, time.Second, snooze.Duration)
+}
+
+func TestARescuedJobRunsAtOnce(t *testing.T) {
+	t.Parallel()
+	w, err := worker.NewGenerateWorker(nil, nil, nil, worker.Config{}, slog.New(slog.DiscardHandler))
+	require.NoError(t, err)
+	job := func(ago time.Duration) *river.Job[generation.GenerateArgs] {
+		at := time.Now().Add(-ago)
+		return &river.Job[generation.GenerateArgs]{JobRow: &rivertype.JobRow{Attempt: 3, AttemptedAt: &at}}
+	}
+	require.WithinDuration(t, time.Now(), w.NextRetry(job(2*time.Minute)), time.Second,
+		"rescued (its attempt began 2 min ago, beyond the 45 s timeout): at once")
+	require.True(t, w.NextRetry(job(time.Second)).IsZero(), "a failed attempt waits River's backoff")
 }

@@ -95,9 +95,21 @@ func (w *GenerateWorker) Timeout(*river.Job[generation.GenerateArgs]) time.Durat
 	return w.cfg.JobTimeout
 }
 
+// NextRetry is when the job runs again after an attempt River counts as failed. An
+// attempt that began longer ago than the job timeout and the rescue margin together has
+// been rescued (its worker died or lost PostgreSQL for good): it runs at once, for the
+// ledger makes any attempt resume exactly. Others wait River's backoff (the zero time).
+func (w *GenerateWorker) NextRetry(job *river.Job[generation.GenerateArgs]) time.Time {
+	if job.AttemptedAt != nil && time.Since(*job.AttemptedAt) > (w.cfg.JobTimeout+w.cfg.RescueAfter)/2 {
+		return time.Now()
+	}
+	return time.Time{}
+}
+
 // Work makes the subscriber's missing photos. Its outcomes: nil when the target is
 // reached or nothing is owed (completed, refunded); JobSnooze when a rate limit asks for
-// a long wait; JobCancel after marking the generation failed (and cancelling what is in
+// a long wait, when an outage delays the generation (delay.go), or when PostgreSQL
+// blinked; JobCancel after marking the generation failed (and cancelling what is in
 // flight) when retrying cannot help; the error otherwise, so that River retries with
 // backoff (and, on the last attempt, the generation is marked failed).
 func (w *GenerateWorker) Work(ctx context.Context, job *river.Job[generation.GenerateArgs]) (err error) {
@@ -122,19 +134,22 @@ func (w *GenerateWorker) work(ctx context.Context, job *river.Job[generation.Gen
 	}
 	tracing.Annotate(ctx, tracing.Subscriber(id)) // the attempt's span, River's
 	sub, err := w.store.StartGeneration(ctx, id)
-	if errors.Is(err, store.ErrNotFound) {
+	switch {
+	case errors.Is(err, store.ErrNotFound):
 		return river.JobCancel(err)
-	}
-	if err != nil {
-		return err
-	}
-	if sub.Status != generation.StatusGenerating {
+	case err != nil:
+		return w.outcome(ctx, log, job, err)
+	case sub.Status != generation.StatusGenerating:
 		log.InfoContext(ctx, "nothing to generate", "status", sub.Status)
 		return nil
 	}
 	log.InfoContext(ctx, "generation attempt started", "photos", len(sub.PhotoURLs), "target", sub.TargetPhotos)
+	return w.outcome(ctx, log, job, w.attempt(ctx, log, sub))
+}
 
-	err = w.attempt(ctx, log, sub)
+// outcome is what River is told of an attempt that ended with err (see Work).
+func (w *GenerateWorker) outcome(ctx context.Context, log *slog.Logger, job *river.Job[generation.GenerateArgs], err error) error {
+	id := job.Args.SubscriberID
 	var snooze *snoozeError
 	switch {
 	case err == nil:
@@ -152,6 +167,13 @@ func (w *GenerateWorker) work(ctx context.Context, job *river.Job[generation.Gen
 		return err
 	case outageOf(err) != "":
 		return w.delayed(ctx, log, id, outageOf(err), err)
+	case store.Unreachable(err), store.Contended(err):
+		// PostgreSQL blinked (a reset, a restart, a failover) or a lock was not granted in
+		// time: the ledger makes the next attempt resume exactly, so it comes at once and
+		// spends no attempt, however many blips a bad minute brings. If the snooze cannot
+		// be written either, the hand-back or the rescuer returns the job.
+		log.WarnContext(ctx, "database unreachable or contended, trying again in a second", "err", err)
+		return river.JobSnooze(time.Second)
 	}
 	var budget *budgetError
 	switch {
