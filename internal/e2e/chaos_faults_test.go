@@ -56,7 +56,7 @@ func TestChaosFaults(t *testing.T) {
 	table := &faultTable{}
 	t.Run("faults", func(t *testing.T) {
 		for name, scenario := range map[string]func(*testing.T, *faultTable){
-			"resets": resets, "frozen": frozenConnections, "vanished host": vanishedHost,
+			"resets": resets, "frozen": frozenConnections, "vanished host": vanishedHost, "latency": latency,
 			"provider down": providerDown, "store full": storeFull,
 			"webhooks lost": webhooksLost, "postgres down": postgresRestarted,
 		} {
@@ -118,6 +118,35 @@ func resets(t *testing.T, table *faultTable) {
 	r := faultRow{fault: "worker<->PostgreSQL and worker<->provider reset 8x in 45 s, 10 generations, 2 workers",
 		measure: "last fault healed -> all completed", bound: 20 * time.Second}
 	r.recovered = since(settle(t, s, c, subs, 5*time.Minute, &r), healed)
+	r.note = exited(workers)
+	table.add(r)
+	r.check(t)
+	assert.Empty(t, r.note, "no worker exited")
+}
+
+// latency: 100 ms added each way between two workers and PostgreSQL, and between them and
+// the provider (a database in another region, a congested link), for 30 s while 10
+// generations run. Nothing is lost or paid twice, no worker exits, and the generations are
+// done within 20 s of the link's return.
+func latency(t *testing.T, table *faultTable) {
+	s := newStack(t, fakereplicate.Config{Latency: 2 * time.Second, Jitter: time.Second, Seed: 19}, nil)
+	pg := newFaultProxy(t, "127.0.0.1", hostPort(t, s.env["DATABASE_URL"]))
+	prov := newFaultProxy(t, "127.0.0.1", hostPort(t, s.env["REPLICATE_BASE_URL"]))
+	_, c := s.startAPI(t)
+	over := map[string]string{"DATABASE_URL": withHost(t, s.env["DATABASE_URL"], pg.addr),
+		"REPLICATE_BASE_URL": "http://" + prov.addr + "/v1"}
+	workers := []*proc{s.startWorkerIn(t, nil, over), s.startWorkerIn(t, nil, over)}
+	waitStarted(t, workers...)
+	subs := paySubscribers(t, c, 10*scale())
+	pg.SetLatency(100 * time.Millisecond)
+	prov.SetLatency(100 * time.Millisecond)
+	time.Sleep(30 * time.Second)
+	pg.SetLatency(0)
+	prov.SetLatency(0)
+	back := time.Now()
+	r := faultRow{fault: "100 ms added each way, worker<->PostgreSQL and worker<->provider, 30 s, 10 generations, 2 workers",
+		measure: "latency gone -> all completed", bound: 20 * time.Second}
+	r.recovered = since(settle(t, s, c, subs, 5*time.Minute, &r), back)
 	r.note = exited(workers)
 	table.add(r)
 	r.check(t)

@@ -4,7 +4,7 @@ package e2e
 
 // This file is the chaos scenarios' TCP fault proxy: it stands between photogen's
 // processes and what they depend on (PostgreSQL, the fake Replicate), on loopback, and
-// resets, freezes, refuses or answers 503 on command.
+// resets, freezes, refuses, delays or answers 503 on command.
 
 import (
 	"bufio"
@@ -41,6 +41,7 @@ type faultProxy struct {
 	ln    net.Listener
 	conns map[net.Conn]struct{} // both ends of every link under way
 	thaw  chan struct{}         // closed when a freeze ends
+	delay time.Duration         // added to every chunk, each way (SetLatency)
 }
 
 // newFaultProxy listens on a free port of listenHost (127.0.0.1 unless a test's network
@@ -116,24 +117,59 @@ func (p *faultProxy) handle(c net.Conn) {
 	p.mu.Unlock()
 }
 
-// pipe copies from src to dst, holding each chunk (and the end of the stream) while the
-// proxy is frozen, and closes both when either side ends.
+// pipe copies from src to dst, each chunk no sooner than the proxy's latency after it was
+// read (a reader stamps the chunks, so a burst is delayed once, not once per chunk),
+// holding chunks (and the end of the stream) while the proxy is frozen, and closes both
+// when either side ends.
 func (p *faultProxy) pipe(dst, src net.Conn) {
-	buf := make([]byte, 32<<10)
-	for {
-		n, err := src.Read(buf)
+	type chunk struct {
+		b   []byte
+		at  time.Time
+		err error
+	}
+	chunks := make(chan chunk, 64)
+	go func() {
+		defer close(chunks)
+		for {
+			buf := make([]byte, 32<<10)
+			n, err := src.Read(buf)
+			chunks <- chunk{b: buf[:n], at: time.Now().Add(p.latency()), err: err}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	for c := range chunks {
+		time.Sleep(time.Until(c.at))
 		p.waitThaw()
-		if n > 0 {
-			if _, werr := dst.Write(buf[:n]); werr != nil {
+		if len(c.b) > 0 {
+			if _, err := dst.Write(c.b); err != nil {
 				break
 			}
 		}
-		if err != nil {
+		if c.err != nil {
 			break
 		}
 	}
 	dst.Close()
 	src.Close()
+	for range chunks { // the reader ends at src's close
+	}
+}
+
+// latency is the delay now added to each chunk.
+func (p *faultProxy) latency() time.Duration {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.delay
+}
+
+// SetLatency delays every chunk by d each way from now on (0 ends it), as a slow or
+// distant network does; nothing is lost or reordered.
+func (p *faultProxy) SetLatency(d time.Duration) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.delay = d
 }
 
 // waitThaw returns once the proxy is not frozen.
