@@ -37,3 +37,24 @@ func (s *Store) HandBackJobs(ctx context.Context, clientID, kind string, ended m
 	subs, err := pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
 	return subs, translate("hand back jobs", err)
 }
+
+// HandBackLostJobs deletes the jobs of kind that are running under clientID though that
+// client does not run them (running: the ids it runs now) and has not for longer than
+// settle: a fetch whose answer was lost with the connection (River marked the rows
+// running under this client, which never saw them), or an attempt whose outcome River
+// dropped. settle covers the moment between a fetch and its attempt's start. It returns
+// the subscribers they were for; insert a fresh job for each in the same transaction.
+func (s *Store) HandBackLostJobs(ctx context.Context, clientID, kind string, running []int64, settle time.Duration) ([]uuid.UUID, error) {
+	const q = `DELETE FROM river_job j
+		WHERE j.state = 'running' AND j.kind = $1
+		  AND j.attempted_by[cardinality(j.attempted_by)] = $2
+		  AND j.attempted_at < now() - make_interval(secs => $3)
+		  AND NOT (j.id = ANY($4::bigint[]))
+		RETURNING (j.args->>'subscriber_id')::uuid`
+	rows, err := s.db.Query(ctx, q, kind, clientID, settle.Seconds(), running)
+	if err != nil {
+		return nil, translate("hand back lost jobs", err)
+	}
+	subs, err := pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
+	return subs, translate("hand back lost jobs", err)
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -367,6 +368,22 @@ func TestHandBackJobsRelyOnRiversColumns(t *testing.T) {
 		}))
 		return subs
 	}
+	lost := func(clientID string, running []int64, settle time.Duration) []uuid.UUID {
+		var subs []uuid.UUID
+		rollback := errors.New("look only")
+		require.ErrorIs(t, s.WithTx(ctx, func(tx *store.Store) error {
+			if subs, err = tx.HandBackLostJobs(ctx, clientID, kind, running, settle); err != nil {
+				return err
+			}
+			return rollback
+		}), rollback)
+		return subs
+	}
+	require.Empty(t, lost(client.ID(), []int64{id}, 0), "it runs here")
+	require.Empty(t, lost("another client", nil, 0))
+	require.Empty(t, lost(client.ID(), nil, time.Hour), "fetched too recently to be lost")
+	require.Equal(t, []uuid.UUID{sub}, lost(client.ID(), []int64{id + 1}, 0), "running under this client, not here: lost")
+
 	require.Empty(t, handBack("another client", *job.AttemptedAt))
 	require.Empty(t, handBack(client.ID(), job.AttemptedAt.Add(time.Microsecond)), "another attempt")
 	require.Equal(t, []uuid.UUID{sub}, handBack(client.ID(), *job.AttemptedAt))

@@ -39,6 +39,8 @@ func Unreachable(err error) bool {
 		return true
 	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
 		return true
+	case pgconn.SafeToRetry(err): // a connection already closed ("conn closed"): nothing was sent
+		return true
 	case errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE):
 		return true
 	case pgconn.Timeout(err), errors.Is(err, context.DeadlineExceeded):

@@ -1,7 +1,9 @@
 // This file hands back, at once, the generation jobs that River still has running under
-// this process's client ID though their attempt has ended here: attempts whose outcome
+// this process's client ID though no attempt of theirs runs here: attempts whose outcome
 // River's completer could not write while PostgreSQL was unreachable (it retries a few
-// times, then drops it), which would otherwise wait for the rescuer.
+// times, then drops it), and fetches whose answer was lost with the connection (the rows
+// were marked running for this client, which never saw them). Both would otherwise wait
+// for the rescuer.
 
 package worker
 
@@ -11,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
 
@@ -48,6 +51,22 @@ type endedAttempt struct {
 
 func newAttempts() *attempts {
 	return &attempts{running: map[int64]bool{}, ended: map[int64]endedAttempt{}, reconnected: make(chan struct{}, 1)}
+}
+
+// lostSettle is how long a job must have been fetched for this process, and not be
+// running here, before it counts as lost: a fetched job's attempt starts within
+// milliseconds of the fetch.
+const lostSettle = 10 * time.Second
+
+// runningIDs returns the ids of the jobs this process works now.
+func (a *attempts) runningIDs() []int64 {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	ids := make([]int64, 0, len(a.running))
+	for id := range a.running {
+		ids = append(ids, id)
+	}
+	return ids
 }
 
 // start records that this process works job id.
@@ -127,18 +146,21 @@ func (w *GenerateWorker) handBack(ctx context.Context, client *river.Client[pgx.
 	}
 }
 
-// handBackNow hands back the generation jobs still running under this client's ID
-// whose attempt ended here and was not reported written (store.HandBackJobs), and
-// inserts a fresh job for each of their subscribers in the same transaction, announced
-// to the workers.
+// handBackNow hands back the generation jobs still running under this client's ID that
+// no attempt here runs: those whose attempt ended here and was not reported written
+// (store.HandBackJobs), and those fetched for this client more than lostSettle ago that
+// it does not run (store.HandBackLostJobs: a lost fetch). It inserts a fresh job for each
+// of their subscribers in the same transaction, announced to the workers.
 func (w *GenerateWorker) handBackNow(ctx context.Context, client *river.Client[pgx.Tx]) {
-	ended := w.attempts.unwritten()
-	if len(ended) == 0 {
-		return
-	}
+	ended, running, kind := w.attempts.unwritten(), w.attempts.runningIDs(), (generation.GenerateArgs{}).Kind()
 	var n int
 	err := w.store.WithTx(ctx, func(tx *store.Store) error {
-		subs, err := tx.HandBackJobs(ctx, client.ID(), (generation.GenerateArgs{}).Kind(), ended)
+		subs, err := tx.HandBackLostJobs(ctx, client.ID(), kind, running, lostSettle)
+		if err == nil && len(ended) > 0 {
+			var more []uuid.UUID
+			more, err = tx.HandBackJobs(ctx, client.ID(), kind, ended)
+			subs = append(subs, more...)
+		}
 		for _, id := range subs {
 			if err == nil {
 				_, err = generation.Request(ctx, tx, client, id)
@@ -155,6 +177,6 @@ func (w *GenerateWorker) handBackNow(ctx context.Context, client *river.Client[p
 	}
 	if n > 0 {
 		w.obs.JobsHandedBack(n)
-		w.logger.InfoContext(ctx, "handed back jobs whose outcome River dropped", slog.Int("jobs", n))
+		w.logger.InfoContext(ctx, "handed back jobs whose outcome River dropped or whose fetch was lost", slog.Int("jobs", n))
 	}
 }
