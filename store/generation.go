@@ -42,9 +42,11 @@ func (s *Store) LockForCreation(ctx context.Context, id uuid.UUID) (generation.S
 }
 
 // stopCreations waits for the creations under way and keeps new ones out until the
-// transaction ends.
+// transaction ends. It waits as long as they take (each is bounded by the provider's
+// HTTP timeout, and the wait by statement_timeout): lock_timeout, short for every other
+// wait, is lifted for this statement, before its lock is asked for.
 func (s *Store) stopCreations(ctx context.Context, id uuid.UUID) error {
-	_, err := s.db.Exec(ctx, `SELECT pg_advisory_xact_lock(`+creationLock+`)`, id)
+	_, err := s.db.Exec(ctx, `SELECT set_config('lock_timeout', '0', true), pg_advisory_xact_lock(`+creationLock+`)`, id)
 	return translate("stop creations", err)
 }
 

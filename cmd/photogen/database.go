@@ -12,6 +12,8 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -37,13 +39,26 @@ var sessionSettings = []sessionSetting{
 	{"tcp_keepalives_interval", "10"},
 	{"tcp_keepalives_count", "3"},
 	{"tcp_user_timeout", "60000"},
-	// photogen's statements take milliseconds; the longest legitimate wait is a refund's
-	// or a cancel's for a create call in flight, which holds the creation lock, in its
-	// transaction, for at most the provider's HTTP timeout (30 s by default, SYNC_WAIT+15 s
-	// when longer). The bounds are well above that, and end what is stuck.
+	// photogen's statements take milliseconds, and so do the waits for a row lock: a
+	// statement that waits longer waits on a session that is stuck or gone (a vanished
+	// host's, until PostgreSQL ends it), and it gives up after lock_timeout, freeing its
+	// pooled connection for River's own work instead of starving it (the attempt snoozes
+	// a second and tries again). The one long wait, a refund's or a cancel's for the
+	// creations in flight, lifts lock_timeout for itself (store.stopCreations).
 	{"statement_timeout", "120s"},
-	{"lock_timeout", "90s"},
-	{"idle_in_transaction_session_timeout", "120s"},
+	{"lock_timeout", "10s"},
+	// idle_in_transaction_session_timeout is set from the provider's HTTP timeout
+	// (holdTransaction): the longest photogen holds a transaction open is around one create call.
+}
+
+// holdTransaction is how long photogen may hold a transaction open while it waits on
+// something else: a create call under the creation lock, at most the provider's HTTP
+// timeout (30 s by default; REPLICATE_SYNC_WAIT + 15 s when longer), plus a margin. A
+// session idle in a transaction longer than that is stuck or its client gone, and
+// PostgreSQL ends it (idle_in_transaction_session_timeout), freeing its locks even when
+// the keepalives cannot tell (data in flight).
+func holdTransaction(cfg config) time.Duration {
+	return cfg.Replicate.WithDefaults().HTTPTimeout + 15*time.Second
 }
 
 // Photogen's side of the keepalives, the same rhythm: a connection whose server went
@@ -61,7 +76,7 @@ const (
 // session settings above (statement_timeout off when long is set: migrations), the
 // pool's configuration completed by each of configure (tracing's instrumentation).
 func openPool(ctx context.Context, cfg config, long bool, configure ...func(*pgxpool.Config)) (*pgxpool.Pool, error) {
-	pc, err := poolConfig(cfg.DatabaseURL, cfg.MaxConns, long)
+	pc, err := poolConfig(cfg.DatabaseURL, cfg.MaxConns, long, holdTransaction(cfg))
 	if err != nil {
 		return nil, err
 	}
@@ -82,8 +97,8 @@ func openPool(ctx context.Context, cfg config, long bool, configure ...func(*pgx
 }
 
 // poolConfig is the pool's configuration for databaseURL: photogen's defaults for
-// whatever the URL does not set.
-func poolConfig(databaseURL string, maxConns int32, long bool) (*pgxpool.Config, error) {
+// whatever the URL does not set; idle in a transaction longer than hold, a session is ended.
+func poolConfig(databaseURL string, maxConns int32, long bool, hold time.Duration) (*pgxpool.Config, error) {
 	pc, err := pgxpool.ParseConfig(databaseURL)
 	if err != nil {
 		return nil, fmt.Errorf("DATABASE_URL: %w", err)
@@ -104,9 +119,16 @@ func poolConfig(databaseURL string, maxConns int32, long bool) (*pgxpool.Config,
 	}
 	d := &net.Dialer{KeepAliveConfig: keepAlive}
 	cc.DialFunc = d.DialContext
-	for _, s := range sessionSettings {
-		if s.name == "statement_timeout" && long {
+	settings := append(slices.Clone(sessionSettings),
+		sessionSetting{"idle_in_transaction_session_timeout", strconv.FormatInt(hold.Milliseconds(), 10)})
+	for _, s := range settings {
+		switch {
+		case s.name == "statement_timeout" && long:
 			s.value = "0"
+		case s.name == "lock_timeout" && long:
+			// A migration's DDL waits for the transactions under way on its table,
+			// a create call's among them: as long as before this setting was cut.
+			s.value = "90s"
 		}
 		if _, ok := cc.RuntimeParams[s.name]; !ok && !strings.Contains(cc.RuntimeParams["options"], s.name) {
 			cc.RuntimeParams[s.name] = s.value

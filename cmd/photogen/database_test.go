@@ -43,9 +43,10 @@ func TestSessionSettingsReachPostgreSQL(t *testing.T) {
 	names := []string{"tcp_keepalives_idle", "tcp_keepalives_interval", "tcp_keepalives_count", "tcp_user_timeout",
 		"statement_timeout", "lock_timeout", "idle_in_transaction_session_timeout"}
 	require.Equal(t, map[string]string{"tcp_keepalives_idle": "30", "tcp_keepalives_interval": "10", "tcp_keepalives_count": "3",
-		"tcp_user_timeout": "60000", "statement_timeout": "2min", "lock_timeout": "90s", "idle_in_transaction_session_timeout": "2min"},
-		show(db.URL, false, names...))
-	require.Equal(t, "0", show(db.URL, true, "statement_timeout")["statement_timeout"], "migrations: no statement timeout")
+		"tcp_user_timeout": "60000", "statement_timeout": "2min", "lock_timeout": "10s", "idle_in_transaction_session_timeout": "45s"},
+		show(db.URL, false, names...), "idle in a transaction: the provider's HTTP timeout (30 s) and 15 s")
+	require.Equal(t, map[string]string{"statement_timeout": "0", "lock_timeout": "90s"}, show(db.URL, true, "statement_timeout", "lock_timeout"),
+		"migrations: no statement timeout, and the old lock timeout for their DDL")
 
 	u, err := url.Parse(db.URL)
 	require.NoError(t, err)
@@ -54,12 +55,12 @@ func TestSessionSettingsReachPostgreSQL(t *testing.T) {
 	q.Set("tcp_keepalives_idle", "7")
 	u.RawQuery = q.Encode()
 	got := show(u.String(), false, "statement_timeout", "tcp_keepalives_idle", "lock_timeout")
-	require.Equal(t, map[string]string{"statement_timeout": "5s", "tcp_keepalives_idle": "7", "lock_timeout": "90s"}, got, "the URL's own settings win")
+	require.Equal(t, map[string]string{"statement_timeout": "5s", "tcp_keepalives_idle": "7", "lock_timeout": "10s"}, got, "the URL's own settings win")
 }
 
 func TestPoolDefaults(t *testing.T) {
 	t.Parallel()
-	pc, err := poolConfig("postgres://u@127.0.0.1:1/db", 6, false)
+	pc, err := poolConfig("postgres://u@127.0.0.1:1/db", 6, false, time.Minute)
 	require.NoError(t, err)
 	require.EqualValues(t, 6, pc.MaxConns)
 	require.Equal(t, healthCheckPeriod, pc.HealthCheckPeriod)
@@ -70,7 +71,7 @@ func TestPoolDefaults(t *testing.T) {
 	// connection configuration, so they carry the same settings.
 	require.Equal(t, pc.ConnConfig.RuntimeParams, pc.ConnConfig.Copy().RuntimeParams)
 
-	pc, err = poolConfig("postgres://u@127.0.0.1:1/db?pool_max_conns=3&pool_health_check_period=1m&connect_timeout=2", 6, false)
+	pc, err = poolConfig("postgres://u@127.0.0.1:1/db?pool_max_conns=3&pool_health_check_period=1m&connect_timeout=2", 6, false, time.Minute)
 	require.NoError(t, err)
 	require.EqualValues(t, 3, pc.MaxConns, "the URL's pool_max_conns wins")
 	require.Equal(t, "1m0s", pc.HealthCheckPeriod.String())
