@@ -452,8 +452,12 @@ func storeFull(t *testing.T, table *faultTable) {
 	require.Eventually(t, func() bool { return s.fake.Stats().Created >= 25 }, time.Minute, 10*time.Millisecond)
 
 	filler := filepath.Join(dir, "filler")
-	// dd ends with "No space left on device": the file system is full, as intended.
-	_ = exec.Command(enter[0], append(enter[1:], "dd", "if=/dev/zero", "of="+filler, "bs=64k")...).Run()
+	fs, err := exec.Command(enter[0], append(enter[1:], "stat", "-f", "-c", "%T", dir)...).Output()
+	require.NoError(t, err)
+	require.Equal(t, "tmpfs", strings.TrimSpace(string(fs)), "the photo directory is the test's small file system")
+	// dd ends with "No space left on device": the file system is full, as intended. It
+	// writes 16 MB at most, twice the file system: never more, wherever it writes.
+	_ = exec.Command(enter[0], append(enter[1:], "dd", "if=/dev/zero", "of="+filler, "bs=64k", "count=256")...).Run()
 	time.Sleep(30 * time.Second)
 	run(t, "", enter[0], append(enter[1:], "rm", filler)...)
 	freed := time.Now()
@@ -487,5 +491,15 @@ func mountNamespace(t *testing.T) string {
 	holder := exec.Command("unshare", "--mount", "--propagation", "private", "sleep", "infinity")
 	require.NoError(t, holder.Start())
 	t.Cleanup(func() { _ = holder.Process.Kill(); _ = holder.Wait() })
-	return strconv.Itoa(holder.Process.Pid)
+	pid := strconv.Itoa(holder.Process.Pid)
+	// Start returns before unshare has left this namespace: until it has, nsenter would
+	// enter ours, and a mount (or a dd meant for the small file system) would land on the
+	// machine's own.
+	ours, err := os.Readlink("/proc/self/ns/mnt")
+	require.NoError(t, err)
+	require.Eventually(t, func() bool {
+		theirs, err := os.Readlink("/proc/" + pid + "/ns/mnt")
+		return err == nil && theirs != ours
+	}, 10*time.Second, 5*time.Millisecond, "unshare never made its mount namespace")
+	return pid
 }
