@@ -56,7 +56,9 @@ func renderError(c *gin.Context, err error) {
 		e = errNotFound("not found")
 	case errors.Is(err, store.ErrConflict):
 		e = &Error{Status: http.StatusConflict, Code: "conflict", Message: "already exists"}
-	case store.Unreachable(err):
+	case store.Unreachable(err), store.Contended(err):
+		// Unreachable, or a lock held past lock_timeout (a stuck or vanished session's,
+		// until PostgreSQL ends it): both pass, and the sender retries.
 		loggerFrom(c).WarnContext(c.Request.Context(), "database unavailable", "err", err)
 		c.Header("Retry-After", retryAfterSeconds)
 		e = &Error{Status: http.StatusServiceUnavailable, Code: "unavailable",

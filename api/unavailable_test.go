@@ -163,3 +163,45 @@ func TestDatabaseGoneAnswers503WithRetryAfter(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "awaiting_payment", st.State)
 }
+
+// A row held past lock_timeout by a session that is stuck or gone (a vanished worker's,
+// until PostgreSQL ends it) is a passing fault too: 503 with Retry-After, not 500.
+func TestALockHeldPastLockTimeoutAnswers503(t *testing.T) {
+	t.Parallel()
+	db := testdb.New(t)
+	ctx := context.Background()
+	pc, err := pgxpool.ParseConfig(db.URL)
+	require.NoError(t, err)
+	// photogen's own is 10 s (cmd/photogen); 200 ms keeps the test short.
+	pc.ConnConfig.RuntimeParams["lock_timeout"] = "200"
+	pool, err := pgxpool.NewWithConfig(ctx, pc)
+	require.NoError(t, err)
+	t.Cleanup(pool.Close)
+	jobs, err := generation.NewInserter(pool)
+	require.NoError(t, err)
+	server, err := api.New(api.Options{Config: api.Config{WebhookSecret: secret}, Store: store.New(pool), Jobs: jobs,
+		Logger: slog.New(slog.DiscardHandler), Events: live.NewHub()})
+	require.NoError(t, err)
+	srv := httptest.NewServer(server.Handler())
+	t.Cleanup(srv.Close)
+	c := &demo.Client{BaseURL: srv.URL, HTTP: &http.Client{Timeout: 30 * time.Second}}
+	sub, err := c.CreateSubscriber(ctx, "locked@example.com", "p")
+	require.NoError(t, err)
+
+	stuck, err := db.Pool.Begin(ctx)
+	require.NoError(t, err)
+	defer func() { _ = stuck.Rollback(ctx) }()
+	_, err = stuck.Exec(ctx, `SELECT 1 FROM subscribers WHERE id = $1 FOR UPDATE`, sub.SubscriberID)
+	require.NoError(t, err)
+
+	resp, err := c.Do(ctx, http.MethodPost, "/api/blueprint/generate-paid", []byte(`{"accessToken":"`+sub.AccessToken+`"}`), nil)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusServiceUnavailable, resp.Status, "%s", resp.Body)
+	require.Equal(t, "5", resp.Header.Get("Retry-After"))
+	require.Contains(t, string(resp.Body), `"code":"unavailable"`)
+
+	require.NoError(t, stuck.Rollback(ctx))
+	resp, err = c.Do(ctx, http.MethodPost, "/api/blueprint/generate-paid", []byte(`{"accessToken":"`+sub.AccessToken+`"}`), nil)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusPaymentRequired, resp.Status, "the lock gone, the answer is the usual one: %s", resp.Body)
+}
