@@ -100,19 +100,7 @@ func TestDatabaseGoneAnswers503WithRetryAfter(t *testing.T) {
 	pc.ConnConfig.Host = host
 	p, _ := strconv.Atoi(port)
 	pc.ConnConfig.Port = uint16(p)
-	pool, err := pgxpool.NewWithConfig(ctx, pc)
-	require.NoError(t, err)
-	t.Cleanup(pool.Close)
-	jobs, err := generation.NewInserter(pool)
-	require.NoError(t, err)
-	o := api.Options{Config: api.Config{WebhookSecret: secret}, Store: store.New(pool), Jobs: jobs,
-		Logger: slog.New(slog.DiscardHandler), Events: live.NewHub()}
-	withReplicateWebhooks(t, nil, &o)
-	server, err := api.New(o)
-	require.NoError(t, err)
-	srv := httptest.NewServer(server.Handler())
-	t.Cleanup(srv.Close)
-	c := &demo.Client{BaseURL: srv.URL, HTTP: &http.Client{Timeout: 30 * time.Second}}
+	c := apiOn(t, pc)
 
 	sub, err := c.CreateSubscriber(ctx, "gone@example.com", "p")
 	require.NoError(t, err)
@@ -174,17 +162,7 @@ func TestALockHeldPastLockTimeoutAnswers503(t *testing.T) {
 	require.NoError(t, err)
 	// photogen's own is 10 s (cmd/photogen); 200 ms keeps the test short.
 	pc.ConnConfig.RuntimeParams["lock_timeout"] = "200"
-	pool, err := pgxpool.NewWithConfig(ctx, pc)
-	require.NoError(t, err)
-	t.Cleanup(pool.Close)
-	jobs, err := generation.NewInserter(pool)
-	require.NoError(t, err)
-	server, err := api.New(api.Options{Config: api.Config{WebhookSecret: secret}, Store: store.New(pool), Jobs: jobs,
-		Logger: slog.New(slog.DiscardHandler), Events: live.NewHub()})
-	require.NoError(t, err)
-	srv := httptest.NewServer(server.Handler())
-	t.Cleanup(srv.Close)
-	c := &demo.Client{BaseURL: srv.URL, HTTP: &http.Client{Timeout: 30 * time.Second}}
+	c := apiOn(t, pc)
 	sub, err := c.CreateSubscriber(ctx, "locked@example.com", "p")
 	require.NoError(t, err)
 
@@ -204,4 +182,23 @@ func TestALockHeldPastLockTimeoutAnswers503(t *testing.T) {
 	resp, err = c.Do(ctx, http.MethodPost, "/api/blueprint/generate-paid", []byte(`{"accessToken":"`+sub.AccessToken+`"}`), nil)
 	require.NoError(t, err)
 	require.Equal(t, http.StatusPaymentRequired, resp.Status, "the lock gone, the answer is the usual one: %s", resp.Body)
+}
+
+// apiOn serves an api (Replicate's webhooks on) on a pool built from pc, and returns a
+// client of it.
+func apiOn(t *testing.T, pc *pgxpool.Config) *demo.Client {
+	t.Helper()
+	pool, err := pgxpool.NewWithConfig(context.Background(), pc)
+	require.NoError(t, err)
+	t.Cleanup(pool.Close)
+	jobs, err := generation.NewInserter(pool)
+	require.NoError(t, err)
+	o := api.Options{Config: api.Config{WebhookSecret: secret}, Store: store.New(pool), Jobs: jobs,
+		Logger: slog.New(slog.DiscardHandler), Events: live.NewHub()}
+	withReplicateWebhooks(t, nil, &o)
+	server, err := api.New(o)
+	require.NoError(t, err)
+	srv := httptest.NewServer(server.Handler())
+	t.Cleanup(srv.Close)
+	return &demo.Client{BaseURL: srv.URL, HTTP: &http.Client{Timeout: 30 * time.Second}}
 }

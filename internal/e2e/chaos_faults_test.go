@@ -104,24 +104,13 @@ func withHost(t testing.TB, rawURL, host string) string {
 // times in 45 s (1 to 4 s each, new connections refused meanwhile) while 10 generations
 // run. Every generation is done within 20 s of the last fault healing, none paid twice.
 func resets(t *testing.T, table *faultTable) {
-	s := newStack(t, fakereplicate.Config{Latency: 2 * time.Second, Jitter: time.Second, Seed: 18}, nil)
-	pg := newFaultProxy(t, "127.0.0.1", hostPort(t, s.env["DATABASE_URL"]))
-	prov := newFaultProxy(t, "127.0.0.1", hostPort(t, s.env["REPLICATE_BASE_URL"]))
-	_, c := s.startAPI(t)
-	over := map[string]string{"DATABASE_URL": withHost(t, s.env["DATABASE_URL"], pg.addr),
-		"REPLICATE_BASE_URL": "http://" + prov.addr + "/v1"}
-	workers := []*proc{s.startWorkerIn(t, nil, over), s.startWorkerIn(t, nil, over)}
-	waitStarted(t, workers...)
+	s, pg, prov, c, workers := behindProxies(t, 18)
 	subs := paySubscribers(t, c, 10*scale())
 	healed := faultSchedule(8, 45*time.Second, 1,
 		func() { pg.Reset(); prov.Reset() }, func() { pg.Heal(); prov.Heal() })
-	r := faultRow{fault: "worker<->PostgreSQL and worker<->provider reset 8x in 45 s, 10 generations, 2 workers",
-		measure: "last fault healed -> all completed", bound: 20 * time.Second}
-	r.recovered = since(settle(t, s, c, subs, 5*time.Minute, &r), healed)
-	r.note = exited(workers)
-	table.add(r)
-	r.check(t)
-	assert.Empty(t, r.note, "no worker exited")
+	settleWorkers(t, table, s, c, subs, workers, healed, faultRow{
+		fault:   "worker<->PostgreSQL and worker<->provider reset 8x in 45 s, 10 generations, 2 workers",
+		measure: "last fault healed -> all completed", bound: 20 * time.Second})
 }
 
 // latency: 100 ms added each way between two workers and PostgreSQL, and between them and
@@ -129,14 +118,7 @@ func resets(t *testing.T, table *faultTable) {
 // generations run. Nothing is lost or paid twice, no worker exits, and the generations are
 // done within 20 s of the link's return.
 func latency(t *testing.T, table *faultTable) {
-	s := newStack(t, fakereplicate.Config{Latency: 2 * time.Second, Jitter: time.Second, Seed: 19}, nil)
-	pg := newFaultProxy(t, "127.0.0.1", hostPort(t, s.env["DATABASE_URL"]))
-	prov := newFaultProxy(t, "127.0.0.1", hostPort(t, s.env["REPLICATE_BASE_URL"]))
-	_, c := s.startAPI(t)
-	over := map[string]string{"DATABASE_URL": withHost(t, s.env["DATABASE_URL"], pg.addr),
-		"REPLICATE_BASE_URL": "http://" + prov.addr + "/v1"}
-	workers := []*proc{s.startWorkerIn(t, nil, over), s.startWorkerIn(t, nil, over)}
-	waitStarted(t, workers...)
+	s, pg, prov, c, workers := behindProxies(t, 19)
 	subs := paySubscribers(t, c, 10*scale())
 	pg.SetLatency(100 * time.Millisecond)
 	prov.SetLatency(100 * time.Millisecond)
@@ -144,13 +126,35 @@ func latency(t *testing.T, table *faultTable) {
 	pg.SetLatency(0)
 	prov.SetLatency(0)
 	back := time.Now()
-	r := faultRow{fault: "100 ms added each way, worker<->PostgreSQL and worker<->provider, 30 s, 10 generations, 2 workers",
-		measure: "latency gone -> all completed", bound: 20 * time.Second}
-	r.recovered = since(settle(t, s, c, subs, 5*time.Minute, &r), back)
+	settleWorkers(t, table, s, c, subs, workers, back, faultRow{
+		fault:   "100 ms added each way, worker<->PostgreSQL and worker<->provider, 30 s, 10 generations, 2 workers",
+		measure: "latency gone -> all completed", bound: 20 * time.Second})
+}
+
+// settleWorkers waits for subs to settle, measures r from from, adds it to table and checks
+// its bound, and that none of workers exited.
+func settleWorkers(t *testing.T, table *faultTable, s *stack, c *demo.Client, subs []demo.Subscriber, workers []*proc, from time.Time, r faultRow) {
+	t.Helper()
+	r.recovered = since(settle(t, s, c, subs, 5*time.Minute, &r), from)
 	r.note = exited(workers)
 	table.add(r)
 	r.check(t)
 	assert.Empty(t, r.note, "no worker exited")
+}
+
+// behindProxies starts an api and two started workers that reach PostgreSQL and the
+// fake (a 2 s model, jitter 1 s, seeded with seed) through fault proxies of the test's own.
+func behindProxies(t *testing.T, seed int64) (s *stack, pg, prov *faultProxy, c *demo.Client, workers []*proc) {
+	t.Helper()
+	s = newStack(t, fakereplicate.Config{Latency: 2 * time.Second, Jitter: time.Second, Seed: seed}, nil)
+	pg = newFaultProxy(t, "127.0.0.1", hostPort(t, s.env["DATABASE_URL"]))
+	prov = newFaultProxy(t, "127.0.0.1", hostPort(t, s.env["REPLICATE_BASE_URL"]))
+	_, c = s.startAPI(t)
+	over := map[string]string{"DATABASE_URL": withHost(t, s.env["DATABASE_URL"], pg.addr),
+		"REPLICATE_BASE_URL": "http://" + prov.addr + "/v1"}
+	workers = []*proc{s.startWorkerIn(t, nil, over), s.startWorkerIn(t, nil, over)}
+	waitStarted(t, workers...)
+	return s, pg, prov, c, workers
 }
 
 // waitStarted waits until every worker of ps has started its River client: the faults are
