@@ -58,8 +58,10 @@ func (w *GenerateWorker) delayed(ctx context.Context, log *slog.Logger, id uuid.
 	switch {
 	case errors.Is(derr, store.ErrNotFound):
 		return river.JobSnooze(0) // no longer generating: the next attempt sees why
+	case store.Unreachable(derr), store.Contended(derr):
+		return river.JobSnooze(time.Second) // the database too: as its own blink (generate.go)
 	case derr != nil:
-		return errors.Join(err, derr) // the database too: River retries
+		return errors.Join(err, derr)
 	case waited >= w.cfg.OutageLimit:
 		return w.fail(ctx, log, id, fmt.Sprintf("%s for %s (OUTAGE_LIMIT): %v", outageWords[reason], waited.Round(time.Second), err), err)
 	case started:
