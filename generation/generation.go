@@ -84,8 +84,8 @@ type DB interface {
 	// FailGeneration ends a queued or generating generation as failed; false when it was not.
 	FailGeneration(ctx context.Context, id uuid.UUID, reason string) (bool, error)
 	// RequestWake marks a generating subscriber's generation as having news (row-locked
-	// until the transaction ends) and returns its status.
-	RequestWake(ctx context.Context, id uuid.UUID) (Status, error)
+	// until the transaction ends), rings the workers with it, and returns its status.
+	RequestWake(ctx context.Context, news News) (Status, error)
 	// TakeWake clears a subscriber's pending news and reports whether there was any.
 	TakeWake(ctx context.Context, id uuid.UUID) (bool, error)
 	// RecordOutcome writes a provider's report of a prediction to the ledger and returns

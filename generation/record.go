@@ -35,8 +35,8 @@ func Record(ctx context.Context, db DB, jobs Inserter, p Prediction) (RecordResu
 	if err != nil || res != Recorded {
 		return res, err
 	}
-	if status, _, _ := p.Ledger(); status != PredictionStarting && status != PredictionProcessing {
-		return res, Wake(ctx, db, jobs, id)
+	if status, outputURL, _ := p.Ledger(); status != PredictionStarting && status != PredictionProcessing {
+		return res, Wake(ctx, db, jobs, News{Subscriber: id, Prediction: p.ID, Status: status, OutputURL: outputURL})
 	}
 	return res, nil
 }

@@ -9,9 +9,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver"
 	"github.com/riverqueue/river/rivertype"
 
@@ -52,17 +54,62 @@ import (
 //     its deadline and finish reads the ledger.
 //   - A missed "snoozed" report (a worker that dies): the job sleeps until its next
 //     prediction is due for a check, no longer.
-func Wake(ctx context.Context, db DB, jobs Inserter, id uuid.UUID) error {
-	status, err := db.RequestWake(ctx, id)
+func Wake(ctx context.Context, db DB, jobs Inserter, news News) error {
+	id := news.Subscriber
+	status, err := db.RequestWake(ctx, news)
 	if err != nil || status != StatusGenerating {
 		return err
 	}
-	res, err := jobs.InsertTx(ctx, db.Tx(), GenerateArgs{SubscriberID: id}, nil)
+	// Inserted as scheduled, not available: River announces every insert of an available
+	// job (a duplicate's too), and each announcement makes every worker process fetch.
+	// The job is announced below, and only when it is woken.
+	res, err := jobs.InsertTx(ctx, db.Tx(), GenerateArgs{SubscriberID: id}, &river.InsertOpts{ScheduledAt: time.Now()})
 	if err != nil {
 		return fmt.Errorf("wake generation of %s: %w", id, err)
 	}
 	tracing.LinkJob(ctx, res.Job.Metadata) // from the webhook's trace to the generation's
 	return retryAsleep(ctx, db, jobs, res.Job)
+}
+
+// News is what a ring tells the attempt lingering on a subscriber: which prediction
+// ended, with its ledger status and, when finished, the output to keep, so that the
+// attempt acts on it without reading the ledger. A ring without a prediction (news of an
+// older sender, or one too long for a notification) says only "look at the ledger".
+type News struct {
+	Subscriber uuid.UUID        `json:"s"`
+	Prediction string           `json:"p,omitempty"`
+	Status     PredictionStatus `json:"st,omitempty"`
+	OutputURL  string           `json:"u,omitempty"`
+}
+
+// maxNewsPayload bounds a ring's payload below PostgreSQL's limit for a notification
+// (8000 bytes); longer news rings with the subscriber alone.
+const maxNewsPayload = 4000
+
+// Payload is news as the ring's payload: JSON, or the subscriber's id alone when the
+// news is too long to carry.
+func (n News) Payload() string {
+	b, err := json.Marshal(n)
+	if err != nil || len(b) > maxNewsPayload {
+		return n.Subscriber.String()
+	}
+	return string(b)
+}
+
+// ParseNews reads a ring's payload: JSON news, or a subscriber's id alone (news with no
+// prediction: look at the ledger).
+func ParseNews(payload string) (News, error) {
+	if id, err := uuid.Parse(payload); err == nil {
+		return News{Subscriber: id}, nil
+	}
+	var n News
+	if err := json.Unmarshal([]byte(payload), &n); err != nil {
+		return News{}, fmt.Errorf("wake-up news %q: %w", payload, err)
+	}
+	if n.Subscriber == uuid.Nil {
+		return News{}, fmt.Errorf("wake-up news %q: no subscriber", payload)
+	}
+	return n, nil
 }
 
 // WakePending takes the news a subscriber's generation got while its job ran, and wakes

@@ -55,6 +55,12 @@ func (s *Store) ReserveCreations(ctx context.Context, subscriberID uuid.UUID, se
 	if sub.Status != generation.StatusGenerating {
 		return nil, 0, nil
 	}
+	return s.reserveLocked(ctx, subscriberID, seeds, win, limit)
+}
+
+// reserveLocked is ReserveCreations once the subscriber's row is locked in this
+// transaction and its generation is known to be generating.
+func (s *Store) reserveLocked(ctx context.Context, subscriberID uuid.UUID, seeds []int64, win Window, limit CreationLimit) (intents []Intent, wait time.Duration, err error) {
 	l, err := s.LedgerFor(ctx, subscriberID)
 	if err != nil {
 		return nil, 0, err
@@ -77,6 +83,37 @@ func (s *Store) ReserveCreations(ctx context.Context, subscriberID uuid.UUID, se
 	}
 	intents, err = pgx.CollectRows(rows, pgx.RowToStructByPos[Intent])
 	return intents, wait, translate("reserve creations", err)
+}
+
+// Kept is what KeepAndReserve did: the subscriber's photo count after its append, and
+// the intents it reserved.
+type Kept struct {
+	Append  AppendResult
+	Intents []Intent
+}
+
+// KeepAndReserve is the one transaction of a kept photo: it records that the finished
+// prediction providerID's image is in our bucket at url (KeepPrediction), appends the
+// subscriber's kept photos (the capped statement, AppendSucceeded) and, while the
+// generation is still generating, reserves the intents of the predictions that replace
+// it, one per seed, by ReserveCreations' rule. The subscriber's row is locked first, as
+// the append and every reservation lock it; the photo is in our bucket before its URL can
+// be appended, and the intents are durable before their creates leave.
+func (s *Store) KeepAndReserve(ctx context.Context, subscriberID uuid.UUID, providerID, url string, seeds []int64, win Window, limit CreationLimit) (k Kept, err error) {
+	err = s.WithTx(ctx, func(tx *Store) error {
+		if _, err := tx.db.Exec(ctx, `SELECT 1 FROM subscribers WHERE id = $1 FOR UPDATE`, subscriberID); err != nil {
+			return translate("keep photo", err)
+		}
+		if err := tx.KeepPrediction(ctx, providerID, url); err != nil {
+			return err
+		}
+		if k.Append, err = tx.AppendSucceeded(ctx, subscriberID); err != nil || k.Append.Status != generation.StatusGenerating || len(seeds) == 0 {
+			return err
+		}
+		k.Intents, _, err = tx.reserveLocked(ctx, subscriberID, seeds, win, limit)
+		return err
+	})
+	return k, err
 }
 
 // IntentOpen reports whether the intent is still creating: neither resolved with the

@@ -12,22 +12,23 @@ import (
 	"photogen/generation"
 )
 
-// WakeChannel is the channel RequestWake notifies, with the subscriber's id as payload,
-// at the commit of the transaction that set its news.
+// WakeChannel is the channel RequestWake notifies, with the news as payload
+// (generation.News.Payload), at the commit of the transaction that set it.
 const WakeChannel = "photogen_wake"
 
 // RequestWake marks the subscriber's generation as having news, if it is generating,
-// rings WakeChannel for it, and returns its status. It locks the row until the
-// transaction ends, so it waits for a worker's last look at the ledger (LockSubscriber)
-// and is seen by the next one.
-func (s *Store) RequestWake(ctx context.Context, id uuid.UUID) (generation.Status, error) {
-	const q = `UPDATE subscribers SET wake_pending = (generation_status = 'generating')
-		WHERE id = $1 RETURNING generation_status`
+// rings WakeChannel with it, and returns its status, in one statement. It locks the row
+// until the transaction ends, so it waits for a worker's last look at the ledger
+// (LockSubscriber) and is seen by the next one.
+func (s *Store) RequestWake(ctx context.Context, news generation.News) (generation.Status, error) {
+	const q = `WITH woken AS (
+		    UPDATE subscribers SET wake_pending = (generation_status = 'generating')
+		    WHERE id = $1 RETURNING generation_status
+		)
+		SELECT generation_status FROM woken
+		LEFT JOIN LATERAL (SELECT pg_notify($2, $3) WHERE woken.generation_status = 'generating') rung ON true`
 	var st generation.Status
-	if err := s.db.QueryRow(ctx, q, id).Scan(&st); err != nil || st != generation.StatusGenerating {
-		return st, translate("request wake", err)
-	}
-	_, err := s.db.Exec(ctx, `SELECT pg_notify($1, $2)`, WakeChannel, id.String())
+	err := s.db.QueryRow(ctx, q, news.Subscriber, WakeChannel, news.Payload()).Scan(&st)
 	return st, translate("request wake", err)
 }
 

@@ -1,6 +1,9 @@
 // This file is one attempt of a generation job, as a small state machine: each turn does
 // one named step and says what comes next, until the attempt ends (done, or asleep until
-// a webhook or the next check has news). The linger policy is in linger.go.
+// a webhook or the next check has news). The attempt keeps its own copy of the ledger
+// (ledger.go): it reads the ledger when it starts and when it must look again, and
+// otherwise acts on what its tasks did and on the news rung to it. The linger policy is in
+// linger.go.
 
 package worker
 
@@ -20,26 +23,29 @@ import (
 var errAttemptOver = errors.New("attempt window over")
 
 // step is one named step of an attempt: it does its part and returns the step that
-// follows, or nil when the attempt is done. A turn takes them in this order: look,
-// appendStep, reconcileStep, checkStep, createStep, waitStep, then lingerStep or
-// finishStep; a step that finds news, a task back or work left starts the next turn
-// (look).
+// follows, or nil when the attempt is done. A turn takes them in this order: look (read
+// the ledger) and appendStep, or act (on the copy); then reconcileStep, checkStep,
+// createStep and waitStep, which waits for a task back or news (then act), for a reason
+// to look, or for the linger's end (then finishStep).
 type step func(ctx context.Context, a *attemptState) (step, error)
 
-// attemptState is what one attempt knows: what it was given, and what its last look at
-// the ledger found.
+// attemptState is what one attempt knows: what it was given, and its copy of the ledger.
 type attemptState struct {
 	log          *slog.Logger
 	sub          *generation.Subscriber
 	window       store.Window // how many predictions may be open, and cost in all
 	stopCreating time.Time    // no create starts after this
 	tasks        *tasks       // keeps and creates under way
+	rings        *rings       // the subscriber's news; nil when the process does not listen
 	// took is how long the last prediction kept took, from its reservation to its end:
 	// this subscriber's, or before it has one, the last this process kept.
 	took    time.Duration
-	ledger  store.Ledger       // the last look
-	result  store.AppendResult // after the last append
-	delayed atomic.Bool        // the generation waits out an outage until a call works (delay.go)
+	ledger  store.Ledger               // the copy: the last look, and the changes since
+	fresh   bool                       // ledger is the last look, unchanged since
+	early   map[string]generation.News // ends heard before their creates' answers were applied
+	ended   *store.AppendResult        // a keep's append ended the generation
+	result  store.AppendResult         // after the last append of a look
+	delayed atomic.Bool                // the generation waits out an outage until a call works (delay.go)
 }
 
 // creating reports whether the attempt may still start creates.
@@ -58,8 +64,15 @@ func (w *GenerateWorker) attempt(ctx context.Context, log *slog.Logger, sub *gen
 		stopCreating: time.Now().Add(w.cfg.attemptWindow()),
 		tasks:        newTasks(),
 		took:         time.Duration(w.lastTook.Load()),
+		early:        map[string]generation.News{},
 	}
 	a.delayed.Store(sub.Delay != nil)
+	// Subscribed before the first look: news after it is rung, news before it is read.
+	rings, unsubscribe, ok := w.bell.subscribe(sub.ID)
+	defer unsubscribe()
+	if ok {
+		a.rings = rings
+	}
 	defer a.tasks.wait() // never leave a keep or a create call behind
 	for next := step(w.look); next != nil; {
 		var err error
@@ -70,15 +83,25 @@ func (w *GenerateWorker) attempt(ctx context.Context, log *slog.Logger, sub *gen
 	return nil
 }
 
-// look reads the ledger and starts a task for each finished prediction not yet being
-// kept: the task keeps its photo, then starts the prediction that replaces it.
+// look reads the ledger, then appends the kept photos (appendStep).
 func (w *GenerateWorker) look(ctx context.Context, a *attemptState) (step, error) {
 	ledger, err := w.store.LedgerFor(ctx, a.sub.ID)
 	if err != nil {
 		return nil, err
 	}
-	a.ledger = ledger
-	for _, f := range ledger.ToKeep {
+	a.ledger, a.fresh = ledger, true
+	return w.appendStep, nil
+}
+
+// act starts a task for each finished prediction not yet being kept: the task keeps its
+// photo, then starts the prediction that replaces it. The attempt is done when a keep's
+// append ended the generation.
+func (w *GenerateWorker) act(ctx context.Context, a *attemptState) (step, error) {
+	if a.ended != nil {
+		w.generationEnded(ctx, a.log, a.sub, *a.ended)
+		return nil, nil
+	}
+	for _, f := range a.ledger.ToKeep {
 		if a.tasks.keeping(f.ProviderID) {
 			continue
 		}
@@ -86,38 +109,30 @@ func (w *GenerateWorker) look(ctx context.Context, a *attemptState) (step, error
 			a.took = d
 			w.lastTook.Store(int64(d))
 		}
-		a.tasks.startKeep(f.ProviderID, func(o owner) error {
-			if err := w.keep(ctx, a.log, a.sub.ID, f); err != nil {
-				return err
-			}
-			w.progressed(ctx, a)
-			if !a.creating() {
-				return nil
-			}
-			return w.refill(ctx, a, o)
-		})
+		a.tasks.startKeep(f.ProviderID, func(o owner) error { return w.keepAndRefill(ctx, a, f, o) })
 	}
-	return w.appendStep, nil
+	return w.reconcileStep, nil
 }
 
-// appendStep appends the kept photos; the attempt is done when the generation has left
-// generating.
+// appendStep appends the photos kept and not yet appended (a dead attempt's); the attempt
+// is done when the generation has left generating.
 func (w *GenerateWorker) appendStep(ctx context.Context, a *attemptState) (step, error) {
 	r, err := w.appendSucceeded(ctx, a.log, a.sub.ID)
 	if err != nil {
 		return nil, err
 	}
 	a.result = r
+	a.ledger.Photos = r.Photos
 	if r.Status != generation.StatusGenerating {
 		w.generationEnded(ctx, a.log, a.sub, r)
 		return nil, nil
 	}
-	return w.reconcileStep, nil
+	return w.act, nil
 }
 
 // reconcileStep settles the orphaned intents; having settled one, it looks again.
 func (w *GenerateWorker) reconcileStep(ctx context.Context, a *attemptState) (step, error) {
-	settled, err := w.reconcileOrphans(ctx, a.sub, a.ledger.Intents, a.tasks)
+	settled, err := w.reconcileOrphans(ctx, a)
 	if settled {
 		return w.look, err
 	}
@@ -134,11 +149,15 @@ func (w *GenerateWorker) checkStep(ctx context.Context, a *attemptState) (step, 
 }
 
 // createStep starts creates for the room the window has, while the attempt may create.
-// It fails the generation when the budget is spent and nothing is left open, and pauses
-// in place when the fleet's limit granted nothing and nothing else can happen.
+// It fails the generation when the budget is spent and nothing is left open (as a fresh
+// look at the ledger says), and pauses in place when the fleet's limit granted nothing
+// and nothing else can happen.
 func (w *GenerateWorker) createStep(ctx context.Context, a *attemptState) (step, error) {
 	want := a.ledger.Room(a.window)
 	if want == 0 && a.idle() {
+		if !a.fresh {
+			return w.look, nil
+		}
 		return nil, &budgetError{budget: a.window.Budget, failed: a.ledger.Failed}
 	}
 	if want == 0 || !a.creating() {
@@ -151,31 +170,49 @@ func (w *GenerateWorker) createStep(ctx context.Context, a *attemptState) (step,
 	return w.look, w.pause(ctx, wait)
 }
 
-// waitStep waits for the first task back when one runs; otherwise it lingers (webhooks
-// on, predictions in flight, still creating) or finishes.
+// waitStep waits for what comes first: a task back or news rung (then act), a ring that
+// asks for a look, or, when no task runs, the end of the linger (lingerStep). With no task
+// and no reason to linger, the attempt finishes.
 func (w *GenerateWorker) waitStep(ctx context.Context, a *attemptState) (step, error) {
-	switch {
-	case a.tasks.n > 0:
-		return w.look, a.tasks.next(ctx)
-	case w.cfg.Webhooks && a.ledger.Open() > 0 && a.creating():
+	var until <-chan time.Time
+	if a.tasks.n == 0 {
+		if !w.mayLinger(a) {
+			return w.finishStep, nil
+		}
+		deadline := time.NewTimer(time.Until(w.lingerEnd(ctx, a)))
+		defer deadline.Stop()
+		until = deadline.C
+	}
+	var rang <-chan struct{}
+	if a.rings != nil {
+		rang = a.rings.c
+	}
+	select {
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case d := <-a.tasks.done:
+		return w.act, a.tasks.back(a, d)
+	case <-rang:
+		news, look := a.rings.take()
+		if look {
+			return w.look, nil
+		}
+		for _, n := range news {
+			a.apply(ended(n))
+		}
+		return w.act, nil
+	case <-until:
 		return w.lingerStep, nil
 	}
-	return w.finishStep, nil
 }
 
-// lingerStep waits for news until lingerUntil, or until the next check is due when
-// that comes sooner than the shortest sleep (a lost webhook's check then costs no sleep);
-// news, or a check now due, makes it look again.
+// lingerStep follows a linger that ended with no news: a check now due is made (act);
+// otherwise the attempt finishes.
 func (w *GenerateWorker) lingerStep(ctx context.Context, a *attemptState) (step, error) {
-	until, checkAt := lingerUntil(time.Now(), a.ledger, a.took), w.nextCheckAt(ctx, a.ledger)
-	if checkAt.After(until) && time.Until(checkAt) < minSleep {
-		until = checkAt
+	if !time.Now().Before(w.nextCheckAt(ctx, a.ledger)) {
+		return w.act, nil
 	}
-	news, err := w.linger(ctx, a.sub.ID, until)
-	if news || !time.Now().Before(checkAt) {
-		return w.look, err
-	}
-	return w.finishStep, err
+	return w.finishStep, nil
 }
 
 // finishStep ends the attempt asleep when finish finds nothing to do, and otherwise
@@ -188,6 +225,9 @@ func (w *GenerateWorker) finishStep(ctx context.Context, a *attemptState) (step,
 	if sleep > 0 {
 		a.log.DebugContext(ctx, "asleep until the provider has news", "at_most", sleep)
 		return nil, asleep(sleep)
+	}
+	if a.fresh && a.ledger.Unappended == 0 {
+		return w.act, nil // finish's own look, read under the lock
 	}
 	return w.look, nil
 }

@@ -58,13 +58,14 @@ func (w *GenerateWorker) checkDue(ctx context.Context, a *attemptState) (heard b
 
 // checkOne checks one prediction due (or cancels it, when it has outlived
 // PredictionTimeout) and reports whether it has ended. A failure of the provider's that
-// may pass is logged and returned as failed (the prediction is checked again at the next
-// turn); err is what ends the turn: a refusal that needs a person, or the database's.
+// may pass is logged and returned as failed (the prediction is checked again when it is
+// next due); err is what ends the turn: a refusal that needs a person, or the database's.
 func (w *GenerateWorker) checkOne(ctx context.Context, a *attemptState, p store.InFlight, now time.Time) (ended bool, failed, err error) {
 	if now.Sub(p.CreatedAt) > w.cfg.PredictionTimeout {
 		return true, nil, w.cancelOne(ctx, p.ProviderID, fmt.Sprintf("not finished after %s; cancelled", w.cfg.PredictionTimeout))
 	}
 	got, err := w.check(ctx, p.ProviderID)
+	a.apply(checked(p.ProviderID))
 	switch {
 	case provider.Permanent(err):
 		return false, nil, err

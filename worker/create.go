@@ -6,6 +6,7 @@ package worker
 import (
 	"context"
 	"errors"
+	"slices"
 	"time"
 
 	"photogen/generation"
@@ -24,12 +25,13 @@ var errStopped = errors.New("generation stopped")
 // snooze of the whole job. A generation stopped meanwhile is not an error.
 func (w *GenerateWorker) create(ctx context.Context, a *attemptState, in store.Intent, o owner) error {
 	for try := 0; ; try++ {
-		p, err := w.createRecorded(ctx, a.sub, in)
+		p, err := w.createRecorded(ctx, a.sub, in, o)
 		if err == nil {
 			w.progressed(ctx, a)
 			if p.Status.Terminal() {
 				_, err = w.record(ctx, p)
 			}
+			o.note(started(in, p))
 			return err
 		}
 		if errors.Is(err, errStopped) {
@@ -67,8 +69,9 @@ func (w *GenerateWorker) create(ctx context.Context, a *attemptState, in store.I
 // creation lock (a refund waits for it, and once a refund has committed no creation
 // starts: errStopped). A refused create abandons the intent; an answer that may have
 // been lost (network, 5xx, the database failing) is reconciled at once through Find, so
-// a prediction that exists is adopted rather than paid for again.
-func (w *GenerateWorker) createRecorded(ctx context.Context, sub *generation.Subscriber, in store.Intent) (p generation.Prediction, err error) {
+// a prediction that exists is adopted rather than paid for again. An intent settled
+// without a prediction is noted to o (the prediction is noted by create).
+func (w *GenerateWorker) createRecorded(ctx context.Context, sub *generation.Subscriber, in store.Intent, o owner) (p generation.Prediction, err error) {
 	ctx, span := w.span(ctx, "prediction.create", tracing.Subscriber(sub.ID))
 	defer func() {
 		if p.ID != "" {
@@ -80,7 +83,7 @@ func (w *GenerateWorker) createRecorded(ctx context.Context, sub *generation.Sub
 		}
 		tracing.End(span, failed)
 	}()
-	intent, seed, started := in.ID, in.Seed, in.CreatedAt
+	intent, seed, began := in.ID, in.Seed, in.CreatedAt
 	err = w.store.WithTx(ctx, func(tx *store.Store) error {
 		status, err := tx.LockForCreation(ctx, sub.ID)
 		if err != nil {
@@ -103,9 +106,10 @@ func (w *GenerateWorker) createRecorded(ctx context.Context, sub *generation.Sub
 		if aerr := w.store.AbandonIntent(ctx, intent, err.Error()); aerr != nil {
 			return generation.Prediction{}, errors.Join(err, aerr)
 		}
+		o.note(abandoned(intent))
 		return generation.Prediction{}, err
 	}
-	found, rerr := w.reconcile(ctx, sub, store.Intent{ID: intent, Seed: seed, CreatedAt: started})
+	found, rerr := w.adopt(ctx, sub, store.Intent{ID: intent, Seed: seed, CreatedAt: began}, o)
 	if rerr != nil {
 		return generation.Prediction{}, errors.Join(err, rerr)
 	}
@@ -118,17 +122,17 @@ func (w *GenerateWorker) createRecorded(ctx context.Context, sub *generation.Sub
 // reconcileOrphans settles the intents no create call of this attempt owns (a dead
 // attempt's, or a failed call's whose answer may have been lost). It reports whether it
 // settled any.
-func (w *GenerateWorker) reconcileOrphans(ctx context.Context, sub *generation.Subscriber, intents []store.Intent, c *tasks) (bool, error) {
+func (w *GenerateWorker) reconcileOrphans(ctx context.Context, a *attemptState) (bool, error) {
 	settled := false
-	for _, in := range intents {
+	for _, in := range slices.Clone(a.ledger.Intents) {
 		// Not owned means no task is creating it now: a task that owned it has ended and
 		// committed what it did. The ledger read may predate that, so look again.
-		if c.owns(in.Seed) {
+		if a.tasks.owns(in.Seed) {
 			continue
 		}
 		open, err := w.store.IntentOpen(ctx, in.ID)
 		if err == nil && open {
-			err = w.reconcileRetrying(ctx, sub, in)
+			err = w.reconcileRetrying(ctx, a.sub, in, attemptOwner{a})
 			settled = settled || err == nil
 		}
 		if err != nil {
@@ -140,9 +144,9 @@ func (w *GenerateWorker) reconcileOrphans(ctx context.Context, sub *generation.S
 
 // reconcileRetrying reconciles one orphan, retrying a passing fault of the provider's
 // list in place (4 tries, 200 ms doubling); a permanent fault or a snooze is returned.
-func (w *GenerateWorker) reconcileRetrying(ctx context.Context, sub *generation.Subscriber, in store.Intent) error {
+func (w *GenerateWorker) reconcileRetrying(ctx context.Context, sub *generation.Subscriber, in store.Intent, o owner) error {
 	for try := 0; ; try++ {
-		_, err := w.reconcile(ctx, sub, in)
+		_, err := w.reconcile(ctx, sub, in, o)
 		var snooze *snoozeError
 		if err == nil || provider.Permanent(err) || errors.As(err, &snooze) || ctx.Err() != nil || try == 3 {
 			return err
@@ -155,10 +159,19 @@ func (w *GenerateWorker) reconcileRetrying(ctx context.Context, sub *generation.
 	}
 }
 
-// reconcile settles an intent whose create answer never reached the ledger: the
-// prediction the provider has with its seed is adopted, and when there is none the
-// intent is abandoned. It returns the adopted prediction, or nil.
-func (w *GenerateWorker) reconcile(ctx context.Context, sub *generation.Subscriber, in store.Intent) (*generation.Prediction, error) {
+// reconcile settles an intent whose create answer never reached the ledger, and notes
+// how to o: the prediction the provider has with its seed is adopted, and when there is
+// none the intent is abandoned. It returns the adopted prediction, or nil.
+func (w *GenerateWorker) reconcile(ctx context.Context, sub *generation.Subscriber, in store.Intent, o owner) (*generation.Prediction, error) {
+	p, err := w.adopt(ctx, sub, in, o)
+	if p != nil {
+		o.note(started(in, *p))
+	}
+	return p, err
+}
+
+// adopt is reconcile but for the note of the adopted prediction, left to the caller.
+func (w *GenerateWorker) adopt(ctx context.Context, sub *generation.Subscriber, in store.Intent, o owner) (*generation.Prediction, error) {
 	if granted, wait, err := w.takeReadSlots(ctx, 1); err != nil || granted == 0 {
 		if err == nil {
 			err = &snoozeError{wait: wait}
@@ -171,7 +184,11 @@ func (w *GenerateWorker) reconcile(ctx context.Context, sub *generation.Subscrib
 		return nil, err
 	}
 	if !found {
-		return nil, w.store.AbandonIntent(ctx, in.ID, "not created at the provider")
+		if err := w.store.AbandonIntent(ctx, in.ID, "not created at the provider"); err != nil {
+			return nil, err
+		}
+		o.note(abandoned(in.ID))
+		return nil, nil
 	}
 	w.logger.InfoContext(ctx, "adopted a prediction whose create answer was lost",
 		"subscriber_id", sub.ID, "prediction_id", p.ID)

@@ -115,7 +115,7 @@ func (w *GenerateWorker) NextRetry(job *river.Job[generation.GenerateArgs]) time
 func (w *GenerateWorker) Work(ctx context.Context, job *river.Job[generation.GenerateArgs]) (err error) {
 	start := time.Now()
 	if int(w.running.Add(1)) >= w.cfg.Concurrency {
-		w.bell.ringAll() // the lingering attempts stop lingering: a job may wait for a slot
+		w.bell.ringAll(false) // the lingering attempts stop lingering: a job may wait for a slot
 	}
 	defer w.running.Add(-1)
 	if job.AttemptedAt != nil {

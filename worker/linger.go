@@ -7,8 +7,6 @@ import (
 	"context"
 	"time"
 
-	"github.com/google/uuid"
-
 	"photogen/store"
 )
 
@@ -44,31 +42,22 @@ func lingerUntil(now time.Time, l store.Ledger, took time.Duration) time.Time {
 	return until
 }
 
-// linger waits until `until` for news of the subscriber's predictions (a webhook's
-// wake-up, rung by the bell), and reports whether some came; it takes the news, so that
-// the job is not woken again for it after this attempt. It waits only while the bell
-// listens, and while this process has a worker slot free besides its own: a job waiting
-// for a slot is never kept waiting by one that lingers (Work rings every waiter when
-// the slots fill up). Waiting costs no query: one look when it starts, one per ring.
-func (w *GenerateWorker) linger(ctx context.Context, id uuid.UUID, until time.Time) (bool, error) {
-	rang, stop, ok := w.bell.subscribe(id)
-	defer stop()
-	if !ok {
-		return false, nil
+// mayLinger reports whether the attempt, with no task under way, waits in place for
+// news: webhooks on, predictions open, still creating, the process listening for rings,
+// and a worker slot free besides its own (a job waiting for a slot is never kept waiting
+// by one that lingers: Work nudges every attempt when the slots fill up).
+func (w *GenerateWorker) mayLinger(a *attemptState) bool {
+	return w.cfg.Webhooks && a.rings != nil && a.ledger.Open() > 0 && a.creating() &&
+		w.bell.isListening() && int(w.running.Load()) < w.cfg.Concurrency
+}
+
+// lingerEnd is when a linger that starts now ends with no news: lingerUntil, or the next
+// check when it is due sooner than the shortest sleep (a lost webhook's check then costs
+// no sleep).
+func (w *GenerateWorker) lingerEnd(ctx context.Context, a *attemptState) time.Time {
+	until, checkAt := lingerUntil(time.Now(), a.ledger, a.took), w.nextCheckAt(ctx, a.ledger)
+	if checkAt.After(until) && time.Until(checkAt) < minSleep {
+		until = checkAt
 	}
-	deadline := time.NewTimer(time.Until(until))
-	defer deadline.Stop()
-	for w.bell.isListening() && int(w.running.Load()) < w.cfg.Concurrency {
-		if news, err := w.store.TakeWake(ctx, id); err != nil || news {
-			return news, err
-		}
-		select {
-		case <-ctx.Done():
-			return false, ctx.Err()
-		case <-deadline.C:
-			return false, nil
-		case <-rang:
-		}
-	}
-	return false, nil
+	return until
 }

@@ -30,8 +30,10 @@ func asleep(d time.Duration) error { return errors.Join(ErrAsleep, river.JobSnoo
 // the lock is seen here (sleep is 0: one more turn); one recorded after leaves news that
 // wakes the job once River has put it to sleep (wakeAsleep). It returns errAttemptOver
 // when work remains but the attempt has run long enough, and a sleep of 0 with no error
-// when the generation is no longer generating (the next turn sees it).
+// when the generation is no longer generating (the next turn sees it). The ledger it
+// reads becomes the attempt's copy (fresh), for the next turn.
 func (w *GenerateWorker) finish(ctx context.Context, a *attemptState) (sleep time.Duration, err error) {
+	a.fresh = false
 	err = w.store.WithTx(ctx, func(tx *store.Store) error {
 		locked, err := tx.LockSubscriber(ctx, a.sub.ID)
 		if err != nil || locked.Status != generation.StatusGenerating {
@@ -41,6 +43,7 @@ func (w *GenerateWorker) finish(ctx context.Context, a *attemptState) (sleep tim
 		if err != nil {
 			return err
 		}
+		a.ledger, a.fresh = ledger, true
 		if len(ledger.ToKeep) > 0 || ledger.Room(a.window) > 0 {
 			if a.creating() {
 				return nil // one more turn

@@ -5,7 +5,6 @@
 package worker
 
 import (
-	"context"
 	"math/rand/v2"
 	"sync"
 )
@@ -17,7 +16,7 @@ import (
 // mistakes a task's fresh intent for an orphan.
 type tasks struct {
 	n    int
-	done chan error
+	done chan taskDone
 
 	mu    sync.Mutex
 	owned map[int64]bool  // seeds
@@ -25,7 +24,15 @@ type tasks struct {
 }
 
 func newTasks() *tasks {
-	return &tasks{done: make(chan error, 256), owned: map[int64]bool{}, kept: map[string]bool{}}
+	return &tasks{done: make(chan taskDone, 256), owned: map[int64]bool{}, kept: map[string]bool{}}
+}
+
+// taskDone is a task back: its error, the changes it made to the ledger (applied to the
+// attempt's copy in order), and the seeds it owned, given back once they are applied.
+type taskDone struct {
+	err     error
+	changes []ledgerChange
+	seeds   []int64
 }
 
 // taskKey is what a task owns from its start: a seed, or a finished prediction to keep.
@@ -58,16 +65,28 @@ func (c *tasks) run(k taskKey, fn func(o owner) error) {
 			t.mine = append(t.mine, k.seed)
 		}
 		err := fn(t)
-		c.mu.Lock()
-		for _, seed := range t.mine {
-			delete(c.owned, seed)
-		}
+		// The seeds stay owned until the attempt has applied the task's changes (back):
+		// until then its copy of the ledger may still hold their intents as creating.
 		// A kept prediction stays marked for the rest of the attempt: a look that read
 		// the ledger before this keep committed would otherwise keep it again. (A keep
 		// that failed ends the attempt.)
-		c.mu.Unlock()
-		c.done <- err
+		c.done <- taskDone{err: err, changes: t.changes, seeds: t.mine}
 	}()
+}
+
+// back takes a task back: its changes are applied to a's copy of the ledger, then its
+// seeds are given back. It returns the task's error.
+func (c *tasks) back(a *attemptState, d taskDone) error {
+	c.n--
+	for _, change := range d.changes {
+		a.apply(change)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, seed := range d.seeds {
+		delete(c.owned, seed)
+	}
+	return d.err
 }
 
 // keeping reports whether a task of this attempt keeps, or kept, the finished
@@ -78,15 +97,29 @@ func (c *tasks) keeping(providerID string) bool {
 	return c.kept[providerID]
 }
 
-// taskOwner is one task's owner: what it owns is given back when the task ends.
+// taskOwner is one task's owner: what it owns is given back when the task is back, and
+// the changes it notes are applied then.
 type taskOwner struct {
-	tasks *tasks
-	mine  []int64 // used by the task's goroutine only
+	tasks   *tasks
+	mine    []int64        // used by the task's goroutine only
+	changes []ledgerChange // likewise
 }
 
 func (t *taskOwner) own(seed int64) { t.tasks.own(seed); t.mine = append(t.mine, seed) }
 
 func (t *taskOwner) disown(seed int64) { t.tasks.disown(seed) }
+
+func (t *taskOwner) note(c ledgerChange) { t.changes = append(t.changes, c) }
+
+// attemptOwner is the attempt's own owner, for what it does itself: its changes apply at
+// once.
+type attemptOwner struct{ a *attemptState }
+
+func (o attemptOwner) own(seed int64) { o.a.tasks.own(seed) }
+
+func (o attemptOwner) disown(seed int64) { o.a.tasks.disown(seed) }
+
+func (o attemptOwner) note(c ledgerChange) { o.a.apply(c) }
 
 // own marks seed as being created by a task of this attempt.
 func (c *tasks) own(id int64) {
@@ -118,17 +151,6 @@ func newSeeds(n int) []int64 {
 		seeds[i] = newSeed()
 	}
 	return seeds
-}
-
-// next waits for one create call to come back and returns its error.
-func (c *tasks) next(ctx context.Context) error {
-	select {
-	case err := <-c.done:
-		c.n--
-		return err
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
 
 // wait waits for every create call still under way; their errors are already in the

@@ -1,5 +1,5 @@
 // This file is the worker process's side of the wake-up handshake (generation.Wake
-// states it): one LISTEN connection that rings the attempts lingering on a subscriber,
+// states it): one LISTEN connection that gives the attempts of a subscriber its news,
 // and the wake-up of jobs that got news while they ran, once River reports them asleep.
 
 package worker
@@ -20,8 +20,9 @@ import (
 )
 
 // Wakes runs the process's side of the wake-up until ctx ends: the LISTEN connection on
-// store.WakeChannel (reconnecting with backoff), the wake-up of jobs River reports
-// asleep with news pending (generation.WakePending), and, after each reconnection, the
+// store.WakeChannel (reconnecting with backoff) that gives each attempt the news of its
+// subscriber's predictions, the wake-up of jobs River reports asleep with news pending
+// (generation.WakePending), and, after each reconnection, the
 // hand-back of jobs whose outcome River dropped (handback.go). Run it beside client, the River
 // client that works w's jobs. Without it attempts do not linger, and a job that got news
 // while it ran sleeps until its next check.
@@ -70,70 +71,122 @@ func (w *GenerateWorker) wakePending(ctx context.Context, client *river.Client[p
 	}
 }
 
-// bell dispatches the rings of store.WakeChannel to the attempts waiting on a
+// bell dispatches the rings of store.WakeChannel to the attempts subscribed to a
 // subscriber. Its zero value is ready, and not listening: subscribe reports so until
 // run has connected.
 type bell struct {
 	mu        sync.Mutex
 	listening bool
-	waiting   map[uuid.UUID]map[chan struct{}]bool
+	waiting   map[uuid.UUID]map[*rings]bool
 }
 
-// subscribe returns a channel that receives when id is rung (or when every waiter is:
-// the connection came back, was lost, or the process's slots filled up), and the func
-// that ends the subscription. ok is false, and nothing is subscribed, while the bell
-// does not listen: a waiter then cannot count on a ring.
-func (b *bell) subscribe(id uuid.UUID) (rang <-chan struct{}, stop func(), ok bool) {
+// rings is one attempt's subscription to its subscriber's rings: the news rung since it
+// last took them, and whether it should look at the ledger (a ring without news, or the
+// connection lost or back). Its channel receives when there is something to take, or
+// when the attempt should ask again whether it may linger (nudge).
+type rings struct {
+	c    chan struct{}
+	mu   sync.Mutex
+	news []generation.News
+	look bool
+}
+
+// take returns the news rung since the last take, and whether to look at the ledger.
+func (r *rings) take() (news []generation.News, look bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	news, look = r.news, r.look
+	r.news, r.look = nil, false
+	return news, look
+}
+
+// add queues news (none: look at the ledger) and signals the attempt.
+func (r *rings) add(news generation.News, look bool) {
+	r.mu.Lock()
+	switch {
+	case look:
+		r.look = true
+	case news.Prediction == "":
+		r.look = true // news without a prediction: a sender that tells no more
+	case len(r.news) < maxQueuedNews:
+		r.news = append(r.news, news)
+	default:
+		r.look = true // the attempt fell far behind: the ledger has it all
+	}
+	r.mu.Unlock()
+	r.nudge()
+}
+
+// nudge signals the attempt without news.
+func (r *rings) nudge() {
+	select {
+	case r.c <- struct{}{}:
+	default: // signalled already
+	}
+}
+
+// maxQueuedNews bounds the news an attempt's subscription holds; more asks it to look.
+const maxQueuedNews = 256
+
+// subscribe returns the subscription of an attempt to id's rings, and the func that ends
+// it. ok is false, and nothing is subscribed, while the bell does not listen: an attempt
+// then cannot count on a ring.
+func (b *bell) subscribe(id uuid.UUID) (r *rings, stop func(), ok bool) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if !b.listening {
 		return nil, func() {}, false
 	}
-	ch := make(chan struct{}, 1)
+	r = &rings{c: make(chan struct{}, 1)}
 	if b.waiting == nil {
-		b.waiting = map[uuid.UUID]map[chan struct{}]bool{}
+		b.waiting = map[uuid.UUID]map[*rings]bool{}
 	}
 	if b.waiting[id] == nil {
-		b.waiting[id] = map[chan struct{}]bool{}
+		b.waiting[id] = map[*rings]bool{}
 	}
-	b.waiting[id][ch] = true
-	return ch, func() {
+	b.waiting[id][r] = true
+	return r, func() {
 		b.mu.Lock()
 		defer b.mu.Unlock()
-		delete(b.waiting[id], ch)
+		delete(b.waiting[id], r)
 		if len(b.waiting[id]) == 0 {
 			delete(b.waiting, id)
 		}
 	}, true
 }
 
-// ring wakes the waiters of id; all wakes every waiter.
-func (b *bell) ring(id uuid.UUID, all bool) {
+// ring gives news to the attempts subscribed to its subscriber.
+func (b *bell) ring(news generation.News) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	for sub, chans := range b.waiting {
-		if !all && sub != id {
-			continue
-		}
-		for ch := range chans {
-			select {
-			case ch <- struct{}{}:
-			default: // rung already
+	for r := range b.waiting[news.Subscriber] {
+		r.add(news, false)
+	}
+}
+
+// ringAll tells every subscribed attempt to look at the ledger (look), or only to ask
+// again whether it may linger (the process's slots filled up).
+func (b *bell) ringAll(look bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, subs := range b.waiting {
+		for r := range subs {
+			if look {
+				r.add(generation.News{}, true)
+			} else {
+				r.nudge()
 			}
 		}
 	}
 }
 
-// ringAll wakes every waiter.
-func (b *bell) ringAll() { b.ring(uuid.Nil, true) }
-
-// setListening records whether the connection listens, and wakes every waiter: those
-// that waited through a loss may have missed a ring.
+// setListening records whether the connection listens, and tells every attempt to look:
+// those that waited through a loss may have missed a ring.
 func (b *bell) setListening(on bool) {
 	b.mu.Lock()
 	b.listening = on
 	b.mu.Unlock()
-	b.ringAll()
+	b.ringAll(true)
 }
 
 // isListening reports whether the connection listens now.
@@ -196,8 +249,8 @@ func (b *bell) listen(ctx context.Context, st *store.Store, logger *slog.Logger,
 			}
 			return true
 		}
-		if id, err := uuid.Parse(payload); err == nil {
-			b.ring(id, false)
+		if news, err := generation.ParseNews(payload); err == nil {
+			b.ring(news)
 		}
 	}
 }

@@ -1,7 +1,7 @@
 package worker
 
-// Tests of the worker's side of the wake-up: a lingering attempt is rung by a webhook's
-// wake-up through the process's LISTEN connection, and does not linger without it; and
+// Tests of the worker's side of the wake-up: an attempt is rung with a webhook's news
+// through the process's LISTEN connection, and does not linger without it; and
 // of which attempts the hand-back considers.
 
 import (
@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"photogen/generation"
@@ -35,10 +34,10 @@ func generating(t *testing.T, st *store.Store) uuid.UUID {
 	return id
 }
 
-func TestALingeringAttemptIsRungByTheWakeUp(t *testing.T) {
+func TestAnAttemptIsRungWithTheNews(t *testing.T) {
 	t.Parallel()
 	st := store.New(testdb.New(t).Pool)
-	id := generating(t, st)
+	id, other := generating(t, st), generating(t, st)
 	w := &GenerateWorker{store: st, cfg: Config{}.WithDefaults(), logger: slog.New(slog.DiscardHandler)}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -46,29 +45,43 @@ func TestALingeringAttemptIsRungByTheWakeUp(t *testing.T) {
 	go func() { defer close(bellDone); w.bell.run(ctx, st, w.logger, func() {}) }()
 	require.Eventually(t, w.bell.isListening, 30*time.Second, 5*time.Millisecond)
 
-	// The linger's deadline is far: only a ring can end it with news, since it looks at
-	// the database only when it starts and when rung.
-	news := make(chan bool, 1)
-	go func() {
-		got, err := w.linger(ctx, id, time.Now().Add(40*time.Second))
-		assert.NoError(t, err)
-		news <- got
-	}()
-	require.Eventually(t, func() bool { return waiters(&w.bell, id) == 1 }, 30*time.Second, 5*time.Millisecond)
-	require.NoError(t, st.WithTx(ctx, func(tx *store.Store) error {
-		status, err := tx.RequestWake(ctx, id) // what generation.Wake does first
-		require.Equal(t, generation.StatusGenerating, status)
-		return err
-	}))
-	select {
-	case got := <-news:
-		require.True(t, got, "the ring brought the news")
-	case <-ctx.Done():
-		t.Fatal("the linger was not rung")
+	r, stop, ok := w.bell.subscribe(id)
+	require.True(t, ok)
+	defer stop()
+	require.Equal(t, 1, waiters(&w.bell, id))
+	want := []generation.News{
+		{Subscriber: id, Prediction: "p1", Status: generation.PredictionFinished, OutputURL: "https://replicate.delivery/p1.png"},
+		{Subscriber: other, Prediction: "p2", Status: generation.PredictionFinished, OutputURL: "https://replicate.delivery/p2.png"},
+		{Subscriber: id, Prediction: "p3", Status: generation.PredictionFailed},
 	}
-	taken, err := st.TakeWake(ctx, id)
+	for _, news := range want {
+		require.NoError(t, st.WithTx(ctx, func(tx *store.Store) error {
+			status, err := tx.RequestWake(ctx, news) // what generation.Wake does first
+			require.Equal(t, generation.StatusGenerating, status)
+			return err
+		}))
+	}
+	var got []generation.News
+	for len(got) < 2 {
+		select {
+		case <-r.c:
+			news, look := r.take()
+			require.False(t, look, "news with its prediction needs no look at the ledger")
+			got = append(got, news...)
+		case <-ctx.Done():
+			t.Fatalf("rung with %v only", got)
+		}
+	}
+	require.Equal(t, []generation.News{want[0], want[2]}, got, "the subscriber's news only, in order")
+	pending, err := st.TakeWake(ctx, id)
 	require.NoError(t, err)
-	require.False(t, taken, "the linger took the news: the job is not woken again for it")
+	require.True(t, pending, "the news stays pending for finish's look before the job sleeps")
+
+	w.bell.ringAll(true)
+	<-r.c
+	news, look := r.take()
+	require.True(t, look, "a ring to all asks for a look")
+	require.Empty(t, news)
 
 	cancel()
 	<-bellDone
@@ -80,11 +93,13 @@ func TestNoLingerWithoutTheListener(t *testing.T) {
 	st := store.New(testdb.New(t).Pool)
 	id := generating(t, st)
 	w := &GenerateWorker{store: st, cfg: Config{}.WithDefaults(), logger: slog.New(slog.DiscardHandler)}
-	_, err := st.RequestWake(context.Background(), id)
+	_, err := st.RequestWake(context.Background(), generation.News{Subscriber: id})
 	require.NoError(t, err)
-	news, err := w.linger(context.Background(), id, time.Now().Add(time.Hour))
-	require.NoError(t, err)
-	require.False(t, news, "no bell, no linger: finish reads the ledger instead")
+	_, _, ok := w.bell.subscribe(id)
+	require.False(t, ok, "no bell, no subscription")
+	a := &attemptState{tasks: newTasks(), stopCreating: time.Now().Add(time.Hour),
+		ledger: store.Ledger{InFlight: []store.InFlight{{ProviderID: "p1"}}}}
+	require.False(t, w.mayLinger(a), "no bell, no linger: finish reads the ledger instead")
 }
 
 // waiters is how many attempts wait on id's ring.

@@ -17,6 +17,7 @@ import (
 type owner interface {
 	own(seed int64)
 	disown(seed int64)
+	note(c ledgerChange) // a change made to the ledger (see ledger.go)
 }
 
 // reserve writes up to n intents, as many as the window has room for (store.Ledger.Room)
@@ -32,6 +33,7 @@ func (w *GenerateWorker) reserve(ctx context.Context, a *attemptState, n int, li
 	for _, seed := range seeds[len(intents):] {
 		o.disown(seed)
 	}
+	o.note(reserved(intents))
 	return intents, wait, err
 }
 
@@ -43,7 +45,7 @@ func (w *GenerateWorker) creationLimit() store.CreationLimit {
 // startCreates reserves up to want intents and starts a create task for each. It returns
 // how many it started and, when the fleet's limit gave none, how long until it will.
 func (w *GenerateWorker) startCreates(ctx context.Context, a *attemptState, want int) (int, time.Duration, error) {
-	intents, wait, err := w.reserve(ctx, a, want, w.creationLimit(), a.tasks)
+	intents, wait, err := w.reserve(ctx, a, want, w.creationLimit(), attemptOwner{a})
 	if err != nil {
 		return 0, 0, err
 	}
@@ -53,12 +55,14 @@ func (w *GenerateWorker) startCreates(ctx context.Context, a *attemptState, want
 	return len(intents), wait, nil
 }
 
-// refill creates, in the calling task, the one prediction that replaces one just kept,
-// if the window and the fleet's limit allow it now; otherwise the attempt's next turn will.
-func (w *GenerateWorker) refill(ctx context.Context, a *attemptState, o owner) error {
-	intents, _, err := w.reserve(ctx, a, 1, w.creationLimit(), o)
-	if err != nil || len(intents) == 0 {
-		return err
+// refill reserves, in the calling task, the one prediction that replaces one that could
+// not be kept, if the attempt still creates and the window and the fleet's limit allow it
+// now; otherwise the attempt's next turn will. (A kept photo's replacement is reserved in
+// the keep's own transaction: keep.)
+func (w *GenerateWorker) refill(ctx context.Context, a *attemptState, o owner) ([]store.Intent, error) {
+	if !a.creating() {
+		return nil, nil
 	}
-	return w.create(ctx, a, intents[0], o)
+	intents, _, err := w.reserve(ctx, a, 1, w.creationLimit(), o)
+	return intents, err
 }

@@ -19,7 +19,7 @@ type genTrace struct {
 	attempts   int             // river.work/generate_photos spans
 	creates    int             // prediction.create spans that name their prediction
 	kept       map[string]bool // predictions kept, by prediction.keep spans
-	appended   int             // photos added, by photos.append spans
+	appended   int             // photos added, by keeps' and photos.append spans
 	statements int             // database statements
 	names      map[string]int  // every span name in the trace, counted
 	webhooks   int             // Replicate webhooks (their own traces) linked to this one
@@ -73,6 +73,7 @@ func generationTrace(t *testing.T, spans tracetest.SpanStubs, subscriber string)
 			}
 		case "prediction.keep":
 			g.kept[attr(s, "replicate.prediction_id")] = true
+			g.appended += int(attrValue(s, "photogen.photos_appended").AsInt64())
 		case "photos.append":
 			g.appended += int(attrValue(s, "photogen.photos_appended").AsInt64())
 		}

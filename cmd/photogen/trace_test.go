@@ -92,7 +92,7 @@ func TestOnePaymentIsOneTrace(t *testing.T) {
 	require.GreaterOrEqual(t, g.attempts, 2, "the job slept and ran again at least once")
 	require.GreaterOrEqual(t, g.creates, 30, "a create span per prediction")
 	require.GreaterOrEqual(t, len(g.kept), 30, "a keep span per photo, each naming its prediction")
-	require.Equal(t, 30, g.appended, "the append spans add up to the 30 photos")
+	require.Equal(t, 30, g.appended, "the keeps' appends (and a look's) add up to the 30 photos")
 	require.GreaterOrEqual(t, g.names["replicate POST"], 30, "the provider's HTTP calls are in the trace")
 	require.GreaterOrEqual(t, g.names["download GET"], 30, "the downloads are in the trace")
 	require.Positive(t, g.statements, "the database statements are in the trace")
