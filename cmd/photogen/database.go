@@ -69,6 +69,7 @@ var keepAlive = net.KeepAliveConfig{Enable: true, Idle: 30 * time.Second, Interv
 const (
 	healthCheckPeriod = 15 * time.Second // idle connections checked, dead ones replaced
 	maxConnIdleTime   = 5 * time.Minute  // idle connections closed: a quiet process holds few
+	pingAfterIdle     = 30 * time.Second // a connection idle longer is pinged before use
 	connectTimeout    = 10 * time.Second // a connect that does not finish fails
 )
 
@@ -113,6 +114,11 @@ func poolConfig(databaseURL string, maxConns int32, long bool, hold time.Duratio
 	if !set["pool_max_conn_idle_time"] {
 		pc.MaxConnIdleTime = maxConnIdleTime
 	}
+	// A connection is pinged when it is taken from the pool after pingAfterIdle: pgx's
+	// default, a second, pings (a transaction of the database's) most connections of a
+	// worker waiting on a 1 s model. One that died meanwhile fails its first statement
+	// instead, which every caller retries as a blink of the database (store.Unreachable).
+	pc.ShouldPing = func(_ context.Context, p pgxpool.ShouldPingParams) bool { return p.IdleDuration > pingAfterIdle }
 	cc := pc.ConnConfig
 	if !set["connect_timeout"] {
 		cc.ConnectTimeout = connectTimeout
