@@ -27,6 +27,10 @@
 # --own skips (a) and (b): `make test` uses it, so that the suite has a server to itself
 # (300 connections, fsync off), isolated from whatever else uses the machine's server.
 #
+# PG_EXTRA_OPTS adds server settings to a cluster started here, for a diagnosis: for
+# example PG_EXTRA_OPTS="-c log_statement=all" logs every statement to server.log beside
+# the data directory (docs/benchmarks.md reads the cost benchmark's this way).
+#
 # PHOTOGEN_PG_PROBE_PORT (default 5432) is the port step (b) probes; tests of this script
 # point it at a port where nothing listens to exercise step (c) without stopping the
 # machine's server.
@@ -179,7 +183,7 @@ start_cluster() {
 		if listening "$p"; then
 			continue
 		fi
-		opts="-c listen_addresses=127.0.0.1 -c port=$p -c unix_socket_directories='$sock' -c max_connections=300"
+		opts="-c listen_addresses=127.0.0.1 -c port=$p -c unix_socket_directories='$sock' -c max_connections=300 ${PG_EXTRA_OPTS:-}"
 		if [ "$throwaway" = 1 ]; then
 			opts="$opts -c fsync=off -c full_page_writes=off -c synchronous_commit=off"
 		fi
