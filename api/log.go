@@ -17,35 +17,72 @@ const loggerKey = "photogen.logger"
 // requestLog writes one JSON line per request: request id, method, route (the pattern,
 // never the raw URL, whose query may carry an access token), status and latency; with
 // tracing on, every line of the request also carries its trace id.
+//
+// The line is the one logger.With("request_id", id[, "trace_id", t]).Info would write,
+// but the request's own logger (loggerFrom) is built only when a handler asks for it:
+// most requests log nothing else, and cloning a handler costs more than the line.
 func requestLog(logger *slog.Logger) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		start := time.Now()
 		id := c.GetHeader("X-Request-Id")
 		if id == "" || len(id) > 64 {
-			b := make([]byte, 8)
-			_, _ = rand.Read(b)
-			id = hex.EncodeToString(b)
+			id = newRequestID()
 		}
 		c.Header("X-Request-Id", id)
-		l := logger.With("request_id", id)
+		rl := &requestLogger{base: logger, id: id}
 		if sc := trace.SpanContextFromContext(c.Request.Context()); sc.IsValid() {
-			l = l.With("trace_id", sc.TraceID().String())
+			rl.traceID = sc.TraceID().String()
 		}
-		c.Set(loggerKey, l)
+		c.Set(loggerKey, rl)
 		c.Next()
+		ctx := c.Request.Context()
+		if !logger.Enabled(ctx, slog.LevelInfo) {
+			return
+		}
 		route := c.FullPath()
 		if route == "" {
 			route = "unmatched"
 		}
-		l.InfoContext(c.Request.Context(), "request",
-			"method", c.Request.Method, "route", route, "status", c.Writer.Status(),
-			"duration_ms", float64(time.Since(start).Microseconds())/1000, "bytes", c.Writer.Size())
+		attrs := make([]slog.Attr, 0, 7)
+		attrs = append(attrs, slog.String("request_id", id))
+		if rl.traceID != "" {
+			attrs = append(attrs, slog.String("trace_id", rl.traceID))
+		}
+		attrs = append(attrs, slog.String("method", c.Request.Method), slog.String("route", route),
+			slog.Int("status", c.Writer.Status()),
+			slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000), slog.Int("bytes", c.Writer.Size()))
+		logger.LogAttrs(ctx, slog.LevelInfo, "request", attrs...)
 	}
+}
+
+// newRequestID returns 8 random bytes in hex.
+func newRequestID() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails on supported platforms
+	var h [16]byte
+	hex.Encode(h[:], b[:])
+	return string(h[:])
+}
+
+// requestLogger is what a request's logger is made of: the api's logger, the request id
+// and, with tracing on, the trace id.
+type requestLogger struct {
+	base    *slog.Logger
+	id      string
+	traceID string
+}
+
+// logger returns the api's logger with the request's ids on every line.
+func (r *requestLogger) logger() *slog.Logger {
+	if r.traceID != "" {
+		return r.base.With("request_id", r.id, "trace_id", r.traceID)
+	}
+	return r.base.With("request_id", r.id)
 }
 
 func loggerFrom(c *gin.Context) *slog.Logger {
 	if l, ok := c.Get(loggerKey); ok {
-		return l.(*slog.Logger)
+		return l.(*requestLogger).logger()
 	}
 	return slog.Default()
 }
