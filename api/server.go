@@ -227,6 +227,13 @@ func (s *Server) Handler() *gin.Engine {
 
 // noSniff tells browsers to trust the Content-Type of every answer, never to guess it.
 func noSniff(c *gin.Context) {
-	c.Header("X-Content-Type-Options", "nosniff")
+	c.Writer.Header()[noSniffKey] = noSniffValue
 	c.Next()
 }
+
+// noSniff's header, its value shared by every answer, as the status answer's are (see
+// statusCacheControl).
+var (
+	noSniffKey   = http.CanonicalHeaderKey("X-Content-Type-Options")
+	noSniffValue = []string{"nosniff"}
+)

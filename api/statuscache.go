@@ -28,11 +28,13 @@ type StatusCacheMetrics interface {
 // before one of them; a read that began before more changes than that is not kept.
 const recentChanges = 4096
 
-// statusAnswer is a status answer as sent: the body, its ETag, and whose it is.
+// statusAnswer is a status answer as sent: the body, its ETag (and the ETag header's
+// value, shared by every answer sent: never written into), and whose it is.
 type statusAnswer struct {
-	id   uuid.UUID
-	body []byte
-	etag string
+	id         uuid.UUID
+	body       []byte
+	etag       string
+	etagHeader []string
 }
 
 // change is one dropping: its sequence number and whose (uuid.Nil: all).
