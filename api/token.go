@@ -47,11 +47,26 @@ func accessToken(c *gin.Context) string {
 	return c.Query("accessToken")
 }
 
+// accessTokenLen is the length of an access token: 32 bytes in unpadded base64.
+const accessTokenLen = 43
+
 // validTokenShape rejects what newAccessToken could never have made, without a query.
+// It decodes on the stack: it runs on every status poll.
 func validTokenShape(t string) bool {
-	if len(t) != 43 {
+	if len(t) != accessTokenLen {
 		return false
 	}
-	_, err := base64.RawURLEncoding.DecodeString(t)
+	var src [accessTokenLen]byte
+	var dst [32]byte // base64.RawURLEncoding.DecodedLen(accessTokenLen)
+	copy(src[:], t)
+	_, err := base64.RawURLEncoding.Decode(dst[:], src[:])
 	return err == nil
+}
+
+// tokenKey is hashToken's sum as an array, for a token of validTokenShape, hashed from a
+// copy on the stack: the status cache's key, computed on every status poll.
+func tokenKey(token string) [32]byte {
+	var b [accessTokenLen]byte
+	n := copy(b[:], token)
+	return sha256.Sum256(b[:n])
 }
