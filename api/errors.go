@@ -82,7 +82,9 @@ func limitBody(limitOf func(*gin.Context) int64) gin.HandlerFunc {
 			renderError(c, errTooLarge(n))
 			return
 		}
-		c.Request.Body = &boundedBody{ReadCloser: http.MaxBytesReader(c.Writer, c.Request.Body, n), raw: c.Request.Body}
+		if c.Request.Body != http.NoBody { // a request without a body (a GET) has nothing to bound
+			c.Request.Body = &boundedBody{ReadCloser: http.MaxBytesReader(c.Writer, c.Request.Body, n), raw: c.Request.Body}
+		}
 		c.Next()
 	}
 }

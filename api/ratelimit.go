@@ -9,6 +9,7 @@ import (
 	"math"
 	"net"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -121,15 +122,20 @@ func (s *Server) limit(class string) gin.HandlerFunc {
 				lim = prev
 			}
 		}
+		// AllowN takes a token exactly as a reservation without delay would, and leaves
+		// the bucket as it is when it refuses; only a refusal reserves, to learn the wait,
+		// and cancels.
 		now := time.Now()
-		res := lim.ReserveN(now, 1)
-		if wait := res.DelayFrom(now); wait > 0 {
-			res.CancelAt(now)
-			secs := strconv.Itoa(int(math.Ceil(wait.Seconds())))
-			c.Header("Retry-After", secs)
-			renderError(c, &Error{Status: http.StatusTooManyRequests, Code: "rate_limited",
-				Message: "too many requests from this address; retry in " + secs + " s"})
-			return
+		if !lim.AllowN(now, 1) {
+			res := lim.ReserveN(now, 1)
+			if wait := res.DelayFrom(now); wait > 0 {
+				res.CancelAt(now)
+				secs := strconv.Itoa(int(math.Ceil(wait.Seconds())))
+				c.Header("Retry-After", secs)
+				renderError(c, &Error{Status: http.StatusTooManyRequests, Code: "rate_limited",
+					Message: "too many requests from this address; retry in " + secs + " s"})
+				return
+			}
 		}
 		c.Next()
 	}
@@ -138,6 +144,11 @@ func (s *Server) limit(class string) gin.HandlerFunc {
 // clientKey is what a client is limited by: its IPv4 address, or its IPv6 /64 (one
 // subscriber's home network or host usually has a whole /64).
 func clientKey(addr string) string {
+	if a, err := netip.ParseAddr(addr); err == nil && a.Is4() {
+		// netip takes only dotted quads without leading zeros: addr is already in the form
+		// To4().String() gives below.
+		return addr
+	}
 	ip := net.ParseIP(addr)
 	switch {
 	case ip == nil:
