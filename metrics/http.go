@@ -6,6 +6,7 @@ package metrics
 import (
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -30,6 +31,7 @@ func (m *Metrics) initHTTP() {
 		Buckets: prometheus.DefBuckets,
 	}, []string{"route", "method"})
 	m.registry.MustRegister(m.httpRequests, m.httpDuration)
+	m.http.byKey = make(map[httpKey]httpSeries)
 }
 
 // GinMiddleware returns a gin middleware that counts every request in
@@ -50,10 +52,49 @@ func (m *Metrics) GinMiddleware() gin.HandlerFunc {
 		if route == "" {
 			route = unmatchedRoute
 		}
-		method := methodLabel(c.Request.Method)
-		m.httpRequests.WithLabelValues(route, method, strconv.Itoa(c.Writer.Status())).Inc()
-		m.httpDuration.WithLabelValues(route, method).Observe(time.Since(start).Seconds())
+		s := m.http.series(m, httpKey{route: route, method: methodLabel(c.Request.Method), code: c.Writer.Status()})
+		s.requests.Inc()
+		s.duration.Observe(time.Since(start).Seconds())
 	}
+}
+
+// httpKey is one request's labels: route template, method label and status code.
+type httpKey struct {
+	route, method string
+	code          int
+}
+
+// httpSeries is the request counter and the latency histogram of one httpKey.
+type httpSeries struct {
+	requests prometheus.Counter
+	duration prometheus.Observer
+}
+
+// httpSeriesCache keeps each httpKey's series once looked up, so that a request costs
+// one map lookup instead of two label hashes and lookups in the vectors (and the code's
+// formatting). Its keys are as bounded as the labels: route templates, method labels,
+// status codes. No series of the vectors is ever deleted, so a kept one stays theirs.
+type httpSeriesCache struct {
+	mu    sync.RWMutex
+	byKey map[httpKey]httpSeries
+}
+
+// series returns k's series in m's vectors, created at their first request.
+func (h *httpSeriesCache) series(m *Metrics, k httpKey) httpSeries {
+	h.mu.RLock()
+	s, ok := h.byKey[k]
+	h.mu.RUnlock()
+	if ok {
+		return s
+	}
+	s = httpSeries{
+		requests: m.httpRequests.WithLabelValues(k.route, k.method, strconv.Itoa(k.code)),
+		duration: m.httpDuration.WithLabelValues(k.route, k.method),
+	}
+	h.mu.Lock()
+	h.byKey[k] = s
+	h.mu.Unlock()
+	return s
 }
 
 // methodLabel returns method if it is a standard HTTP method and otherMethod

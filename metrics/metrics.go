@@ -23,6 +23,7 @@ type Metrics struct {
 
 	httpRequests *prometheus.CounterVec
 	httpDuration *prometheus.HistogramVec
+	http         httpSeriesCache // the two above by labels, as requests used them
 
 	jobRuns     *prometheus.CounterVec
 	jobDuration *prometheus.HistogramVec
