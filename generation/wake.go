@@ -28,7 +28,7 @@ import (
 //
 //   - Wake (the webhook's transaction, after the outcome is recorded): RequestWake sets
 //     wake_pending under the subscriber's row lock and rings the wake channel
-//     (store.WakeChannel), both delivered at commit. A sleeping job is made available
+//     (store.WakeTopic), both delivered at commit. A sleeping job is made available
 //     at once and announced to the workers (retryAsleep). A running job is left alone.
 //   - A lingering attempt (worker/linger.go) is rung by its process's one LISTEN
 //     connection and takes the news (TakeWake): it looks at the ledger again.
