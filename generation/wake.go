@@ -28,10 +28,12 @@ import (
 //
 //   - Wake (the webhook's transaction, after the outcome is recorded): RequestWake sets
 //     wake_pending under the subscriber's row lock and rings the wake channel
-//     (store.WakeTopic), both delivered at commit. A sleeping job is made available
-//     at once and announced to the workers (retryAsleep). A running job is left alone.
-//   - A lingering attempt (worker/linger.go) is rung by its process's one LISTEN
-//     connection and takes the news (TakeWake): it looks at the ledger again.
+//     (store.WakeTopic) with the news (News), both delivered at commit. A sleeping job
+//     is made available at once and announced to the workers (retryAsleep). A running
+//     job is left alone.
+//   - A running attempt, subscribed to its subscriber's rings from its start, is rung by
+//     its process's LISTEN connection (River's, shared: worker/listener.go) and acts on
+//     the news itself; wake_pending stays set for finish, which reads the ledger anyway.
 //   - An attempt ends only in finish (worker/sleep.go): under the same row lock it takes
 //     the news and reads the ledger once more. News committed before that lock is in
 //     the ledger it reads; news committed after stays in wake_pending.
@@ -48,10 +50,10 @@ import (
 //     reports the snooze. The duplicate insert in Wake locks the job's row until the
 //     webhook's transaction ends, so River cannot snooze it between the read of its state
 //     and the retry.
-//   - A ring that comes before the attempt starts waiting, or one that is lost while the
-//     LISTEN connection is down: the attempt takes the news after it subscribes, the
-//     connection rings every waiter when it comes back, and at worst the linger ends at
-//     its deadline and finish reads the ledger.
+//   - A ring that comes before the attempt subscribes, or one that is lost while the
+//     LISTEN connection is down: the attempt's first look (after it subscribes) reads
+//     the news in the ledger, the connection asks every attempt to look when it comes
+//     back, and at worst the linger ends at its deadline and finish reads the ledger.
 //   - A missed "snoozed" report (a worker that dies): the job sleeps until its next
 //     prediction is due for a check, no longer.
 func Wake(ctx context.Context, db DB, jobs Inserter, news News) error {

@@ -394,3 +394,54 @@ func TestHandBackJobsRelyOnRiversColumns(t *testing.T) {
 	require.NoError(t, db.Pool.QueryRow(ctx, `SELECT count(*) FROM river_job WHERE id = $1`, id).Scan(&n))
 	require.Zero(t, n, "the late write resurrected nothing")
 }
+
+// finished records a prediction of sub that succeeded at the provider, its photo not
+// yet kept, and returns its id.
+func finished(t *testing.T, s *store.Store, sub uuid.UUID) string {
+	t.Helper()
+	ctx := context.Background()
+	pid := uuid.NewString()
+	intent := testdb.AddIntent(t, s.Pool(), sub, 1)
+	require.NoError(t, s.ResolveIntent(ctx, intent, pid, generation.PredictionStarting))
+	_, res, err := s.RecordOutcome(ctx, generation.Prediction{ID: pid, Status: generation.PredictionSucceeded,
+		OutputURLs: []string{"https://replicate.delivery/" + pid + ".png"}})
+	require.NoError(t, err)
+	require.Equal(t, generation.Recorded, res)
+	return pid
+}
+
+func TestKeepAndReserveKeepsAppendsAndReservesInOneTransaction(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := store.New(testdb.New(t).Pool)
+	sub := newSubscriber(t, s, 2)
+	_, err := s.StartGeneration(ctx, sub)
+	require.NoError(t, err)
+	win := store.Window{Batch: 5, Budget: 10}
+
+	first, second := finished(t, s, sub), finished(t, s, sub)
+	k, err := s.KeepAndReserve(ctx, sub, first, "https://files.example/1.png", []int64{7, 8}, win, store.NoCreationLimit)
+	require.NoError(t, err)
+	require.Equal(t, store.AppendResult{Appended: 1, Photos: 1, TargetPhotos: 2, Status: generation.StatusGenerating}, k.Append)
+	require.Empty(t, k.Intents, "the window holds one open prediction and one photo is owed: no room")
+
+	// The second photo completes the generation: nothing is reserved after it.
+	k, err = s.KeepAndReserve(ctx, sub, second, "https://files.example/2.png", []int64{9}, win, store.NoCreationLimit)
+	require.NoError(t, err)
+	require.Equal(t, store.AppendResult{Appended: 1, Photos: 2, TargetPhotos: 2, Status: generation.StatusCompleted}, k.Append)
+	require.Empty(t, k.Intents)
+	l, err := s.LedgerFor(ctx, sub)
+	require.NoError(t, err)
+	require.Equal(t, 0, l.Open())
+	require.Equal(t, 2, l.Photos)
+
+	// A keep that gives room reserves its replacement in the same transaction.
+	other := newSubscriber(t, s, 30)
+	_, err = s.StartGeneration(ctx, other)
+	require.NoError(t, err)
+	k, err = s.KeepAndReserve(ctx, other, finished(t, s, other), "https://files.example/3.png", []int64{11}, win, store.NoCreationLimit)
+	require.NoError(t, err)
+	require.Equal(t, 1, k.Append.Photos)
+	require.Len(t, k.Intents, 1)
+	require.Equal(t, int64(11), k.Intents[0].Seed)
+}
