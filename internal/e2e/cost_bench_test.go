@@ -376,31 +376,28 @@ func sampleCost(b *testing.B, name string, procs []*proc) costSample {
 	return s
 }
 
-// commitsOf reads the commits of database name, from the maintenance database so that
-// the reading commits nothing there.
+// commitsOf reads the commits of database name.
 func commitsOf(b *testing.B, name string) int64 {
-	b.Helper()
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, testdb.AdminURL())
-	require.NoError(b, err)
-	defer conn.Close(ctx)
-	var n int64
-	require.NoError(b, conn.QueryRow(ctx, `SELECT xact_commit FROM pg_stat_database WHERE datname = $1`, name).Scan(&n))
-	return n
+	return adminInt(b, `SELECT xact_commit FROM pg_stat_database WHERE datname = $1`, name)
 }
 
 // nextXID is the next transaction id the cluster will assign: a transaction takes one
 // when it first writes, so the difference of two readings counts the writing transactions
-// between them (cluster-wide: the benchmark runs on a cluster of its own). Read from the
-// maintenance database, by a reading that writes nothing.
+// between them (cluster-wide: the benchmark runs on a cluster of its own).
 func nextXID(b *testing.B) int64 {
+	return adminInt(b, `SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint`)
+}
+
+// adminInt runs a query of one number in the maintenance database, on a connection of
+// its own, so that the reading neither commits in the test database nor writes.
+func adminInt(b *testing.B, query string, args ...any) int64 {
 	b.Helper()
 	ctx := context.Background()
 	conn, err := pgx.Connect(ctx, testdb.AdminURL())
 	require.NoError(b, err)
 	defer conn.Close(ctx)
 	var n int64
-	require.NoError(b, conn.QueryRow(ctx, `SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint`).Scan(&n))
+	require.NoError(b, conn.QueryRow(ctx, query, args...).Scan(&n))
 	return n
 }
 
