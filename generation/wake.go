@@ -28,12 +28,12 @@ import (
 //
 //   - Wake (the webhook's transaction, after the outcome is recorded): RequestWake sets
 //     wake_pending under the subscriber's row lock and rings the wake channel
-//     (store.WakeTopic) with the news (News), both delivered at commit. A sleeping job
+//     (store.WakeChannel) with the news (News), both delivered at commit. A sleeping job
 //     is made available at once and announced to the workers (retryAsleep). A running
 //     job is left alone.
 //   - A running attempt, subscribed to its subscriber's rings from its start, is rung by
-//     its process's LISTEN connection (River's, shared: worker/listener.go) and acts on
-//     the news itself; wake_pending stays set for finish, which reads the ledger anyway.
+//     its process's one LISTEN connection and acts on the news itself; wake_pending
+//     stays set for finish, which reads the ledger anyway.
 //   - An attempt ends only in finish (worker/sleep.go): under the same row lock it takes
 //     the news and reads the ledger once more. News committed before that lock is in
 //     the ledger it reads; news committed after stays in wake_pending.

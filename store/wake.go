@@ -12,14 +12,12 @@ import (
 	"photogen/generation"
 )
 
-// WakeTopic is what RequestWake notifies, with the news as payload
-// (generation.News.Payload), at the commit of the transaction that set it. The channel is
-// named as River names its own (River's listener carries the worker's wake-ups too):
-// the topic behind the schema, "public.photogen_wake" on the default search_path.
-const WakeTopic = "photogen_wake"
+// WakeChannel is the channel RequestWake notifies, with the news as payload
+// (generation.News.Payload), at the commit of the transaction that set it.
+const WakeChannel = "photogen_wake"
 
 // RequestWake marks the subscriber's generation as having news, if it is generating,
-// rings WakeTopic with it, and returns its status, in one statement. It locks the row
+// rings WakeChannel with it, and returns its status, in one statement. It locks the row
 // until the transaction ends, so it waits for a worker's last look at the ledger
 // (LockSubscriber) and is seen by the next one.
 func (s *Store) RequestWake(ctx context.Context, news generation.News) (generation.Status, error) {
@@ -28,10 +26,9 @@ func (s *Store) RequestWake(ctx context.Context, news generation.News) (generati
 		    WHERE id = $1 RETURNING generation_status
 		)
 		SELECT generation_status FROM woken
-		LEFT JOIN LATERAL (SELECT pg_notify(coalesce(nullif(current_schema(), '') || '.', '') || $2, $3)
-		                   WHERE woken.generation_status = 'generating') rung ON true`
+		LEFT JOIN LATERAL (SELECT pg_notify($2, $3) WHERE woken.generation_status = 'generating') rung ON true`
 	var st generation.Status
-	err := s.db.QueryRow(ctx, q, news.Subscriber, WakeTopic, news.Payload()).Scan(&st)
+	err := s.db.QueryRow(ctx, q, news.Subscriber, WakeChannel, news.Payload()).Scan(&st)
 	return st, translate("request wake", err)
 }
 

@@ -30,8 +30,7 @@ func NewClient(pool *pgxpool.Pool, gw *GenerateWorker, logger *slog.Logger, midd
 		return nil, fmt.Errorf("register cleanup worker: %w", err)
 	}
 	cfg := gw.cfg
-	// River's listener carries the wake-ups too (listener.go): one listening session.
-	client, err := river.NewClient[pgx.Tx](wakeDriver{Driver: riverpgxv5.New(pool), gw: gw}, &river.Config{
+	client, err := river.NewClient(riverpgxv5.New(pool), &river.Config{
 		Queues:               map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.Concurrency}},
 		Workers:              workers,
 		PeriodicJobs:         []*river.PeriodicJob{usage.CleanupJob()},

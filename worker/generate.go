@@ -20,8 +20,8 @@
 //   - refill: the create that follows a kept photo, in the same task.
 //   - news: a prediction's end recorded by a webhook that no attempt has seen yet
 //     (subscribers.wake_pending).
-//   - ring: the notification (store.WakeTopic) that tells a lingering attempt that
-//     news came, and what it is (generation.News).
+//   - ring: the notification (store.WakeChannel) that tells a lingering attempt that
+//     news came.
 //   - linger: an attempt with predictions in flight waiting in place for a ring, briefly,
 //     instead of going to sleep (worker/linger.go).
 //   - asleep: the job snoozed between attempts (ErrAsleep), until woken or its next check.

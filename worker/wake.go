@@ -1,13 +1,14 @@
 // This file is the worker process's side of the wake-up handshake (generation.Wake
-// states it): the bell that gives the attempts of a subscriber its news, rung from River's
-// LISTEN connection (listener.go),
+// states it): one LISTEN connection that gives the attempts of a subscriber its news,
 // and the wake-up of jobs that got news while they ran, once River reports them asleep.
 
 package worker
 
 import (
 	"context"
+	"log/slog"
 	"sync"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -18,14 +19,16 @@ import (
 	"photogen/store"
 )
 
-// Wakes runs the process's side of the wake-up until ctx ends, beside the rings that
-// River's listener gives the attempts (listener.go): the wake-up of jobs River reports
-// asleep with news pending (generation.WakePending), and, after each reconnection, the
-// hand-back of jobs whose outcome River dropped (handback.go). Run it beside client, the
-// River client that works w's jobs (NewClient). Without it a job that got news while it
-// ran sleeps until its next check.
+// Wakes runs the process's side of the wake-up until ctx ends: the LISTEN connection on
+// store.WakeChannel (reconnecting with backoff) that gives each attempt the news of its
+// subscriber's predictions, the wake-up of jobs River reports asleep with news pending
+// (generation.WakePending), and, after each reconnection, the
+// hand-back of jobs whose outcome River dropped (handback.go). Run it beside client, the River
+// client that works w's jobs. Without it attempts do not linger, and a job that got news
+// while it ran sleeps until its next check.
 func (w *GenerateWorker) Wakes(ctx context.Context, client *river.Client[pgx.Tx]) {
 	var wg sync.WaitGroup
+	wg.Go(func() { w.bell.run(ctx, w.store, w.logger, w.attempts.signalReconnected) })
 	wg.Go(func() { w.handBack(ctx, client) })
 	w.followRiver(ctx, client)
 	wg.Wait()
@@ -68,9 +71,9 @@ func (w *GenerateWorker) wakePending(ctx context.Context, client *river.Client[p
 	}
 }
 
-// bell dispatches the rings of store.WakeTopic to the attempts subscribed to a
+// bell dispatches the rings of store.WakeChannel to the attempts subscribed to a
 // subscriber. Its zero value is ready, and not listening: subscribe reports so until
-// River's listener has connected (wakeListener).
+// run has connected.
 type bell struct {
 	mu        sync.Mutex
 	listening bool
@@ -191,4 +194,63 @@ func (b *bell) isListening() bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.listening
+}
+
+// Bounds of the wait between two connections of the bell.
+const (
+	bellMinBackoff = 100 * time.Millisecond
+	bellMaxBackoff = 5 * time.Second
+)
+
+// run listens on store.WakeChannel until ctx ends, reconnecting with backoff;
+// reconnected is called each time it listens again after a loss.
+func (b *bell) run(ctx context.Context, st *store.Store, logger *slog.Logger, reconnected func()) {
+	for backoff, before := bellMinBackoff, false; ; backoff = min(2*backoff, bellMaxBackoff) {
+		if b.listen(ctx, st, logger, func() {
+			if before {
+				reconnected()
+			}
+			before = true
+		}) {
+			backoff = bellMinBackoff
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(backoff):
+		}
+	}
+}
+
+// listen holds one connection until it fails or ctx ends, and reports whether it
+// listened at all; connected is called once it listens.
+func (b *bell) listen(ctx context.Context, st *store.Store, logger *slog.Logger, connected func()) bool {
+	ln, err := st.Listen(ctx, store.WakeChannel)
+	if err != nil {
+		logger.WarnContext(ctx, "wake-ups: cannot listen; lingering attempts sleep instead", "err", err)
+		return false
+	}
+	b.setListening(true)
+	connected()
+	defer func() {
+		b.setListening(false)
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second) // the connection may be dead
+		defer cancel()
+		_ = ln.Close(cctx)
+	}()
+	for {
+		payload, err := ln.Next(ctx)
+		if err != nil {
+			if ctx.Err() == nil {
+				logger.WarnContext(ctx, "wake-ups: lost the LISTEN connection; reconnecting", "err", err)
+			}
+			return true
+		}
+		if news, err := generation.ParseNews(payload); err == nil {
+			b.ring(news)
+		}
+	}
 }

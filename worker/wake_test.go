@@ -14,9 +14,6 @@ import (
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
-	"github.com/riverqueue/river/riverdriver"
-	"github.com/riverqueue/river/riverdriver/riverpgxv5"
-
 	"photogen/generation"
 	"photogen/internal/testdb"
 	"photogen/store"
@@ -39,30 +36,14 @@ func generating(t *testing.T, st *store.Store) uuid.UUID {
 
 func TestAnAttemptIsRungWithTheNews(t *testing.T) {
 	t.Parallel()
-	db := testdb.New(t)
-	st := store.New(db.Pool)
+	st := store.New(testdb.New(t).Pool)
 	id, other := generating(t, st), generating(t, st)
-	w := &GenerateWorker{store: st, cfg: Config{}.WithDefaults(), logger: slog.New(slog.DiscardHandler), attempts: newAttempts()}
+	w := &GenerateWorker{store: st, cfg: Config{}.WithDefaults(), logger: slog.New(slog.DiscardHandler)}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	// River's listener, as River's notifier drives it: connect, listen to River's topics,
-	// wait; the wake-ups ride on it.
-	ln := wakeDriver{Driver: riverpgxv5.New(db.Pool), gw: w}.GetListener(&riverdriver.GetListenenerParams{})
-	require.NoError(t, ln.Connect(ctx))
-	require.NoError(t, ln.Listen(ctx, "river_insert"))
-	require.True(t, w.bell.isListening())
-	river := make(chan *riverdriver.Notification, 1)
-	waitDone := make(chan struct{})
-	go func() {
-		defer close(waitDone)
-		for {
-			n, err := ln.WaitForNotification(ctx)
-			if err != nil {
-				return
-			}
-			river <- n
-		}
-	}()
+	bellDone := make(chan struct{})
+	go func() { defer close(bellDone); w.bell.run(ctx, st, w.logger, func() {}) }()
+	require.Eventually(t, w.bell.isListening, 30*time.Second, 5*time.Millisecond)
 
 	r, stop, ok := w.bell.subscribe(id)
 	require.True(t, ok)
@@ -102,18 +83,8 @@ func TestAnAttemptIsRungWithTheNews(t *testing.T) {
 	require.True(t, look, "a ring to all asks for a look")
 	require.Empty(t, news)
 
-	_, err = db.Pool.Exec(ctx, `SELECT pg_notify(current_schema() || '.river_insert', '{"queue": "default"}')`)
-	require.NoError(t, err)
-	select {
-	case n := <-river:
-		require.Equal(t, "river_insert", n.Topic, "River still hears its own, and only its own")
-	case <-ctx.Done():
-		t.Fatal("River's notification never came")
-	}
-
 	cancel()
-	<-waitDone
-	require.NoError(t, ln.Close(context.Background()))
+	<-bellDone
 	require.False(t, w.bell.isListening())
 }
 

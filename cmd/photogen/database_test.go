@@ -132,7 +132,7 @@ func TestPoolMovesTheDatabaseClock(t *testing.T) {
 	require.False(t, last().Before(before), "a server error is an answer: PostgreSQL was reached")
 
 	before = time.Now()
-	ln, err := store.New(pool).Listen(ctx, store.SubscriberChannel)
+	ln, err := store.New(pool).Listen(ctx, store.WakeChannel)
 	require.NoError(t, err)
 	require.NoError(t, ln.Close(ctx))
 	require.False(t, last().Before(before), "the LISTEN connection copies the pool's configuration")
