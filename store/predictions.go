@@ -92,20 +92,29 @@ type Kept struct {
 	Intents []Intent
 }
 
-// KeepAndReserve is the one transaction of a kept photo: it records that the finished
-// prediction providerID's image is in our bucket at url (KeepPrediction), appends the
-// subscriber's kept photos (the capped statement, AppendSucceeded) and, while the
-// generation is still generating, reserves the intents of the predictions that replace
-// it, one per seed, by ReserveCreations' rule. The subscriber's row is locked first, as
-// the append and every reservation lock it; the photo is in our bucket before its URL can
-// be appended, and the intents are durable before their creates leave.
-func (s *Store) KeepAndReserve(ctx context.Context, subscriberID uuid.UUID, providerID, url string, seeds []int64, win Window, limit CreationLimit) (k Kept, err error) {
+// Photo is a finished prediction whose image is now in our bucket at URL.
+type Photo struct {
+	ProviderID string
+	URL        string
+}
+
+// KeepAndReserve is the one transaction of the photos kept together: it records that
+// each finished prediction's image is in our bucket (KeepPrediction), appends the
+// subscriber's kept photos in one statement (the capped statement, AppendSucceeded) and,
+// while the generation is still generating, reserves the intents of the predictions that
+// replace them, one per seed, by ReserveCreations' rule. The subscriber's row is locked
+// first, as the append and every reservation lock it; the photos are in our bucket
+// before their URLs can be appended, and the intents are durable before their creates
+// leave.
+func (s *Store) KeepAndReserve(ctx context.Context, subscriberID uuid.UUID, photos []Photo, seeds []int64, win Window, limit CreationLimit) (k Kept, err error) {
 	err = s.WithTx(ctx, func(tx *Store) error {
 		if _, err := tx.db.Exec(ctx, `SELECT 1 FROM subscribers WHERE id = $1 FOR UPDATE`, subscriberID); err != nil {
-			return translate("keep photo", err)
+			return translate("keep photos", err)
 		}
-		if err := tx.KeepPrediction(ctx, providerID, url); err != nil {
-			return err
+		for _, p := range photos {
+			if err := tx.KeepPrediction(ctx, p.ProviderID, p.URL); err != nil {
+				return err
+			}
 		}
 		if k.Append, err = tx.AppendSucceeded(ctx, subscriberID); err != nil || k.Append.Status != generation.StatusGenerating || len(seeds) == 0 {
 			return err

@@ -420,13 +420,13 @@ func TestKeepAndReserveKeepsAppendsAndReservesInOneTransaction(t *testing.T) {
 	win := store.Window{Batch: 5, Budget: 10}
 
 	first, second := finished(t, s, sub), finished(t, s, sub)
-	k, err := s.KeepAndReserve(ctx, sub, first, "https://files.example/1.png", []int64{7, 8}, win, store.NoCreationLimit)
+	k, err := s.KeepAndReserve(ctx, sub, []store.Photo{{ProviderID: first, URL: "https://files.example/1.png"}}, []int64{7, 8}, win, store.NoCreationLimit)
 	require.NoError(t, err)
 	require.Equal(t, store.AppendResult{Appended: 1, Photos: 1, TargetPhotos: 2, Status: generation.StatusGenerating}, k.Append)
 	require.Empty(t, k.Intents, "the window holds one open prediction and one photo is owed: no room")
 
 	// The second photo completes the generation: nothing is reserved after it.
-	k, err = s.KeepAndReserve(ctx, sub, second, "https://files.example/2.png", []int64{9}, win, store.NoCreationLimit)
+	k, err = s.KeepAndReserve(ctx, sub, []store.Photo{{ProviderID: second, URL: "https://files.example/2.png"}}, []int64{9}, win, store.NoCreationLimit)
 	require.NoError(t, err)
 	require.Equal(t, store.AppendResult{Appended: 1, Photos: 2, TargetPhotos: 2, Status: generation.StatusCompleted}, k.Append)
 	require.Empty(t, k.Intents)
@@ -439,9 +439,17 @@ func TestKeepAndReserveKeepsAppendsAndReservesInOneTransaction(t *testing.T) {
 	other := newSubscriber(t, s, 30)
 	_, err = s.StartGeneration(ctx, other)
 	require.NoError(t, err)
-	k, err = s.KeepAndReserve(ctx, other, finished(t, s, other), "https://files.example/3.png", []int64{11}, win, store.NoCreationLimit)
+	k, err = s.KeepAndReserve(ctx, other, []store.Photo{{ProviderID: finished(t, s, other), URL: "https://files.example/3.png"}}, []int64{11}, win, store.NoCreationLimit)
 	require.NoError(t, err)
 	require.Equal(t, 1, k.Append.Photos)
 	require.Len(t, k.Intents, 1)
 	require.Equal(t, int64(11), k.Intents[0].Seed)
+
+	// Photos kept together are appended in one statement, and replaced together.
+	a, b := finished(t, s, other), finished(t, s, other)
+	k, err = s.KeepAndReserve(ctx, other, []store.Photo{{ProviderID: a, URL: "https://files.example/4.png"}, {ProviderID: b, URL: "https://files.example/5.png"}},
+		[]int64{12, 13}, win, store.NoCreationLimit)
+	require.NoError(t, err)
+	require.Equal(t, store.AppendResult{Appended: 2, Photos: 3, TargetPhotos: 30, Status: generation.StatusGenerating}, k.Append)
+	require.Len(t, k.Intents, 2)
 }

@@ -93,14 +93,16 @@ func (w *GenerateWorker) look(ctx context.Context, a *attemptState) (step, error
 	return w.appendStep, nil
 }
 
-// act starts a task for each finished prediction not yet being kept: the task keeps its
-// photo, then starts the prediction that replaces it. The attempt is done when a keep's
-// append ended the generation.
+// act starts one task for the finished predictions not yet being kept (keepBatch): it
+// keeps their photos together, and the attempt starts the predictions that replace them
+// when it is back. The attempt is done when a keep's append ended the generation.
 func (w *GenerateWorker) act(ctx context.Context, a *attemptState) (step, error) {
 	if a.ended != nil {
 		w.generationEnded(ctx, a.log, a.sub, *a.ended)
 		return nil, nil
 	}
+	var batch []store.Finished
+	var ids []string
 	for _, f := range a.ledger.ToKeep {
 		if a.tasks.keeping(f.ProviderID) {
 			continue
@@ -109,7 +111,10 @@ func (w *GenerateWorker) act(ctx context.Context, a *attemptState) (step, error)
 			a.took = d
 			w.lastTook.Store(int64(d))
 		}
-		a.tasks.startKeep(f.ProviderID, func(o owner) error { return w.keepAndRefill(ctx, a, f, o) })
+		batch, ids = append(batch, f), append(ids, f.ProviderID)
+	}
+	if len(batch) > 0 {
+		a.tasks.startKeep(ids, func(t *taskOwner) error { return w.keepBatch(ctx, a, batch, t) })
 	}
 	return w.reconcileStep, nil
 }
@@ -191,7 +196,13 @@ func (w *GenerateWorker) waitStep(ctx context.Context, a *attemptState) (step, e
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	case d := <-a.tasks.done:
-		return w.act, a.tasks.back(a, d)
+		err := a.tasks.back(a, d)
+		// A kept batch's replacements are created even when the task failed: their
+		// intents are written, and the attempt waits for its tasks before it ends.
+		for _, in := range d.creates {
+			a.tasks.startCreate(in.Seed, func(o owner) error { return w.create(ctx, a, in, o) })
+		}
+		return w.act, err
 	case <-rang:
 		news, look := a.rings.take()
 		if look {

@@ -17,7 +17,8 @@
 //     left by a failed call or a dead attempt, and is reconciled.
 //   - reconcile: settle an orphan: adopt the prediction with its seed, or abandon it.
 //   - keep: download a finished prediction's image, check it, store it in our bucket.
-//   - refill: the create that follows a kept photo, in the same task.
+//   - refill: the creates that replace the photos kept together, reserved in their
+//     keep's transaction and started when the keep's task is back.
 //   - news: a prediction's end recorded by a webhook that no attempt has seen yet
 //     (subscribers.wake_pending).
 //   - ring: the notification (store.WakeChannel) that tells a lingering attempt that

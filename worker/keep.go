@@ -8,6 +8,8 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"slices"
+	"sync"
 	"time"
 
 	"photogen/generation"
@@ -18,63 +20,107 @@ import (
 	"github.com/google/uuid"
 )
 
-// keepAndRefill is the task of a finished prediction: it keeps its photo, then creates
-// the prediction that replaces it, while the attempt still creates.
-func (w *GenerateWorker) keepAndRefill(ctx context.Context, a *attemptState, f store.Finished, o owner) error {
-	intents, err := w.keep(ctx, a, f, o)
-	if err != nil {
-		return err
-	}
-	w.progressed(ctx, a)
-	for _, in := range intents {
-		if err := w.create(ctx, a, in, o); err != nil {
+// keepBatch is the task of the finished predictions an attempt found together: each
+// photo is downloaded, checked and stored at once (storeAll), then the photos stored are
+// recorded, appended in one statement and their replacements reserved, all in one
+// transaction (store.KeepAndReserve), so that photos ready together cost one transaction
+// and one notice to the pages. The replacements' intents are handed to the attempt,
+// which starts their creates (taskDone.creates). An output gone for good, not an image
+// or too large counts as failed (and is replaced). A storage fault that retrying may cure
+// is returned once the others are kept: its prediction stays finished in the ledger for
+// the next turn or attempt.
+func (w *GenerateWorker) keepBatch(ctx context.Context, a *attemptState, batch []store.Finished, t *taskOwner) error {
+	stored, unusable, failed := w.storeAll(ctx, a, batch)
+	for _, u := range unusable {
+		if err := w.store.DiscardFinished(ctx, u.ProviderID, "output unusable: "+u.err.Error()); err != nil {
 			return err
 		}
+		t.note(kept(u.ProviderID, nil, true))
 	}
-	return nil
-}
-
-// keep keeps the image of a finished prediction, in a span of its own (the download and
-// the storage calls are its children), and returns the intents of its replacement: the
-// photo's record, its append (the capped statement) and the replacement's intent are one
-// transaction (store.KeepAndReserve). An output gone for good, not an image or too large
-// counts as failed (and is replaced). A storage fault that retrying may cure is returned,
-// and the prediction stays finished in the ledger for the next turn or attempt.
-func (w *GenerateWorker) keep(ctx context.Context, a *attemptState, f store.Finished, o owner) (intents []store.Intent, err error) {
-	ctx, span := w.span(ctx, "prediction.keep", tracing.Subscriber(a.sub.ID), tracing.Prediction(f.ProviderID))
-	defer func() { tracing.End(span, err) }()
-	ours, err := w.keeper.Keep(ctx, f.ProviderID, f.OutputURL)
-	if errors.Is(err, photos.ErrGone) || errors.Is(err, photos.ErrNotImage) || errors.Is(err, photos.ErrTooLarge) {
-		a.log.WarnContext(ctx, "prediction output unusable", "prediction_id", f.ProviderID, "err", err)
-		w.obs.PredictionFinished("failed")
-		if err := w.store.DiscardFinished(ctx, f.ProviderID, "output unusable: "+err.Error()); err != nil {
-			return nil, err
-		}
-		o.note(kept(f.ProviderID, nil, true))
-		return w.refill(ctx, a, o)
-	}
-	if err != nil {
-		return nil, err
+	if len(stored)+len(unusable) > 0 {
+		w.progressed(ctx, a)
 	}
 	var seeds []int64
 	if a.creating() {
-		seeds = newSeeds(1)
-		o.own(seeds[0])
+		seeds = newSeeds(len(stored) + len(unusable))
+		for _, seed := range seeds {
+			t.own(seed)
+		}
 	}
-	k, err := w.store.KeepAndReserve(ctx, a.sub.ID, f.ProviderID, ours, seeds, a.window, w.creationLimit())
+	k, err := w.appendKept(ctx, a, stored, seeds)
 	for _, seed := range seeds[len(k.Intents):] {
-		o.disown(seed)
+		t.disown(seed)
 	}
 	if err != nil {
-		return nil, err
+		return err
 	}
-	o.note(kept(f.ProviderID, &k.Append, false))
-	o.note(reserved(k.Intents))
-	w.obs.PredictionFinished("succeeded")
-	w.obs.PhotoKept(time.Since(f.CompletedAt))
-	span.SetAttributes(tracing.AppendedKey.Int(k.Append.Appended), tracing.PhotosKey.Int(k.Append.Photos))
+	for _, f := range batch {
+		if slices.ContainsFunc(stored, func(p store.Photo) bool { return p.ProviderID == f.ProviderID }) {
+			t.note(kept(f.ProviderID, &k.Append, false))
+			w.obs.PredictionFinished("succeeded")
+			w.obs.PhotoKept(time.Since(f.CompletedAt))
+		}
+	}
+	t.note(reserved(k.Intents))
+	t.creates = k.Intents
+	return failed
+}
+
+// unusableOutput is a finished prediction whose output cannot be kept, and why.
+type unusableOutput struct {
+	store.Finished
+	err error
+}
+
+// storeAll downloads, checks and stores the photos of batch, at once, each in a span of
+// its own (the download and the storage calls are its children). It returns the photos
+// stored, the predictions whose output is unusable, and the first storage fault.
+func (w *GenerateWorker) storeAll(ctx context.Context, a *attemptState, batch []store.Finished) (stored []store.Photo, unusable []unusableOutput, failed error) {
+	urls, errs := make([]string, len(batch)), make([]error, len(batch))
+	var wg sync.WaitGroup
+	for i, f := range batch {
+		wg.Go(func() {
+			ctx, span := w.span(ctx, "prediction.keep", tracing.Subscriber(a.sub.ID), tracing.Prediction(f.ProviderID))
+			urls[i], errs[i] = w.keeper.Keep(ctx, f.ProviderID, f.OutputURL)
+			tracing.End(span, errs[i])
+		})
+	}
+	wg.Wait()
+	for i, f := range batch {
+		switch err := errs[i]; {
+		case err == nil:
+			stored = append(stored, store.Photo{ProviderID: f.ProviderID, URL: urls[i]})
+		case errors.Is(err, photos.ErrGone) || errors.Is(err, photos.ErrNotImage) || errors.Is(err, photos.ErrTooLarge):
+			a.log.WarnContext(ctx, "prediction output unusable", "prediction_id", f.ProviderID, "err", err)
+			w.obs.PredictionFinished("failed")
+			unusable = append(unusable, unusableOutput{f, err})
+		case failed == nil:
+			failed = err
+		}
+	}
+	return stored, unusable, failed
+}
+
+// appendKept records the photos stored, appends them and reserves the replacements, in
+// one transaction and a span of its own; with none stored, it only reserves.
+func (w *GenerateWorker) appendKept(ctx context.Context, a *attemptState, stored []store.Photo, seeds []int64) (k store.Kept, err error) {
+	if len(stored) == 0 {
+		if len(seeds) == 0 {
+			return store.Kept{}, nil
+		}
+		k.Intents, _, err = w.store.ReserveCreations(ctx, a.sub.ID, seeds, a.window, w.creationLimit())
+		return k, err
+	}
+	ctx, span := w.span(ctx, "photos.append", tracing.Subscriber(a.sub.ID))
+	defer func() {
+		span.SetAttributes(tracing.AppendedKey.Int(k.Append.Appended), tracing.PhotosKey.Int(k.Append.Photos))
+		tracing.End(span, err)
+	}()
+	if k, err = w.store.KeepAndReserve(ctx, a.sub.ID, stored, seeds, a.window, w.creationLimit()); err != nil {
+		return k, err
+	}
 	w.appended(ctx, a.log, k.Append)
-	return k.Intents, nil
+	return k, nil
 }
 
 // appendSucceeded moves the kept photos from the ledger to the subscriber (the capped

@@ -6,7 +6,10 @@ package worker
 
 import (
 	"math/rand/v2"
+	"slices"
 	"sync"
+
+	"photogen/store"
 )
 
 // tasks is the set of tasks an attempt has under way, and what they own: the finished
@@ -28,37 +31,40 @@ func newTasks() *tasks {
 }
 
 // taskDone is a task back: its error, the changes it made to the ledger (applied to the
-// attempt's copy in order), and the seeds it owned, given back once they are applied.
+// attempt's copy in order), the seeds it owned, given back once they are applied, and the
+// intents whose creates the attempt starts (a kept batch's replacements), whose seeds
+// pass to those creates.
 type taskDone struct {
 	err     error
 	changes []ledgerChange
 	seeds   []int64
+	creates []store.Intent
 }
 
-// taskKey is what a task owns from its start: a seed, or a finished prediction to keep.
+// taskKey is what a task owns from its start: a seed, or finished predictions to keep.
 type taskKey struct {
 	seed int64
-	keep string
+	keep []string
 }
 
 // startCreate runs fn, a create task owning seed (already owned, see own).
 func (c *tasks) startCreate(seed int64, fn func(o owner) error) {
-	c.run(taskKey{seed: seed}, fn)
+	c.run(taskKey{seed: seed}, func(t *taskOwner) error { return fn(t) })
 }
 
-// startKeep runs fn, a task keeping the finished prediction providerID.
-func (c *tasks) startKeep(providerID string, fn func(o owner) error) {
-	c.run(taskKey{keep: providerID}, fn)
+// startKeep runs fn, a task keeping the finished predictions providerIDs.
+func (c *tasks) startKeep(providerIDs []string, fn func(t *taskOwner) error) {
+	c.run(taskKey{keep: providerIDs}, fn)
 }
 
 // run runs fn in its own goroutine, owning k (and the seeds fn owns) until fn returns.
-func (c *tasks) run(k taskKey, fn func(o owner) error) {
+func (c *tasks) run(k taskKey, fn func(t *taskOwner) error) {
 	c.n++
-	if k.keep != "" {
-		c.mu.Lock()
-		c.kept[k.keep] = true
-		c.mu.Unlock()
+	c.mu.Lock()
+	for _, id := range k.keep {
+		c.kept[id] = true
 	}
+	c.mu.Unlock()
 	go func() {
 		t := &taskOwner{tasks: c}
 		if k.seed != 0 {
@@ -70,12 +76,13 @@ func (c *tasks) run(k taskKey, fn func(o owner) error) {
 		// A kept prediction stays marked for the rest of the attempt: a look that read
 		// the ledger before this keep committed would otherwise keep it again. (A keep
 		// that failed ends the attempt.)
-		c.done <- taskDone{err: err, changes: t.changes, seeds: t.mine}
+		c.done <- taskDone{err: err, changes: t.changes, seeds: t.mine, creates: t.creates}
 	}()
 }
 
 // back takes a task back: its changes are applied to a's copy of the ledger, then its
-// seeds are given back. It returns the task's error.
+// seeds are given back, but those of the intents it hands over (d.creates), which the
+// caller starts creates for. It returns the task's error.
 func (c *tasks) back(a *attemptState, d taskDone) error {
 	c.n--
 	for _, change := range d.changes {
@@ -84,7 +91,9 @@ func (c *tasks) back(a *attemptState, d taskDone) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, seed := range d.seeds {
-		delete(c.owned, seed)
+		if !slices.ContainsFunc(d.creates, func(in store.Intent) bool { return in.Seed == seed }) {
+			delete(c.owned, seed)
+		}
 	}
 	return d.err
 }
@@ -103,6 +112,7 @@ type taskOwner struct {
 	tasks   *tasks
 	mine    []int64        // used by the task's goroutine only
 	changes []ledgerChange // likewise
+	creates []store.Intent // likewise: intents whose creates the attempt starts
 }
 
 func (t *taskOwner) own(seed int64) { t.tasks.own(seed); t.mine = append(t.mine, seed) }

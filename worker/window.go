@@ -1,6 +1,8 @@
-// This file is the window of predictions in flight and the one path by which an attempt
-// reserves the predictions that fill it (reserve): the attempt's own creates, the refill
-// that follows each kept photo, and the retry of a refused create all go through it.
+// This file is the window of predictions in flight and the path by which an attempt
+// reserves the predictions that fill it (reserve): the attempt's own creates and the
+// retry of a refused create go through it. The replacements of kept photos are reserved
+// by the same rule (store.Ledger.Room, under the row lock) in the keep's own transaction
+// (keepBatch).
 
 package worker
 
@@ -53,16 +55,4 @@ func (w *GenerateWorker) startCreates(ctx context.Context, a *attemptState, want
 		a.tasks.startCreate(in.Seed, func(o owner) error { return w.create(ctx, a, in, o) })
 	}
 	return len(intents), wait, nil
-}
-
-// refill reserves, in the calling task, the one prediction that replaces one that could
-// not be kept, if the attempt still creates and the window and the fleet's limit allow it
-// now; otherwise the attempt's next turn will. (A kept photo's replacement is reserved in
-// the keep's own transaction: keep.)
-func (w *GenerateWorker) refill(ctx context.Context, a *attemptState, o owner) ([]store.Intent, error) {
-	if !a.creating() {
-		return nil, nil
-	}
-	intents, _, err := w.reserve(ctx, a, 1, w.creationLimit(), o)
-	return intents, err
 }
