@@ -44,7 +44,6 @@ type attemptState struct {
 	fresh   bool                       // ledger is the last look, unchanged since
 	early   map[string]generation.News // ends heard before their creates' answers were applied
 	ended   *store.AppendResult        // a keep's append ended the generation
-	result  store.AppendResult         // after the last append of a look
 	delayed atomic.Bool                // the generation waits out an outage until a call works (delay.go)
 }
 
@@ -126,7 +125,6 @@ func (w *GenerateWorker) appendStep(ctx context.Context, a *attemptState) (step,
 	if err != nil {
 		return nil, err
 	}
-	a.result = r
 	a.ledger.Photos = r.Photos
 	if r.Status != generation.StatusGenerating {
 		w.generationEnded(ctx, a.log, a.sub, r)
