@@ -6,6 +6,8 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"log/slog"
+	"net/http"
+	"slices"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -16,12 +18,16 @@ const loggerKey = "photogen.logger"
 
 // requestLog writes one JSON line per request: request id, method, route (the pattern,
 // never the raw URL, whose query may carry an access token), status and latency; with
-// tracing on, every line of the request also carries its trace id.
+// tracing on, every line of the request also carries its trace id. A request to one of
+// the polled routes (the status every waiting page polls, the probes) that succeeds is
+// logged at debug, not info: those lines are the same again and again, they cost the api
+// a fifth of its rate under polling (docs/benchmarks.md), and the request metrics count
+// them all by route and code. Their failures are logged at info like any other request.
 //
 // The line is the one logger.With("request_id", id[, "trace_id", t]).Info would write,
 // but the request's own logger (loggerFrom) is built only when a handler asks for it:
 // most requests log nothing else, and cloning a handler costs more than the line.
-func requestLog(logger *slog.Logger) gin.HandlerFunc {
+func requestLog(logger *slog.Logger, polled ...string) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		start := time.Now()
 		id := c.GetHeader("X-Request-Id")
@@ -36,10 +42,14 @@ func requestLog(logger *slog.Logger) gin.HandlerFunc {
 		c.Set(loggerKey, rl)
 		c.Next()
 		ctx := c.Request.Context()
-		if !logger.Enabled(ctx, slog.LevelInfo) {
+		route, status := c.FullPath(), c.Writer.Status()
+		level := slog.LevelInfo
+		if status < http.StatusBadRequest && slices.Contains(polled, route) {
+			level = slog.LevelDebug
+		}
+		if !logger.Enabled(ctx, level) {
 			return
 		}
-		route := c.FullPath()
 		if route == "" {
 			route = "unmatched"
 		}
@@ -49,9 +59,9 @@ func requestLog(logger *slog.Logger) gin.HandlerFunc {
 			attrs = append(attrs, slog.String("trace_id", rl.traceID))
 		}
 		attrs = append(attrs, slog.String("method", c.Request.Method), slog.String("route", route),
-			slog.Int("status", c.Writer.Status()),
+			slog.Int("status", status),
 			slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000), slog.Int("bytes", c.Writer.Size()))
-		logger.LogAttrs(ctx, slog.LevelInfo, "request", attrs...)
+		logger.LogAttrs(ctx, level, "request", attrs...)
 	}
 }
 

@@ -169,6 +169,9 @@ func New(o Options) (*Server, error) {
 	return s, nil
 }
 
+// statusRoute is the route every waiting page polls.
+const statusRoute = "/api/blueprint/status"
+
 // Handler returns the routes. More routes can be added to the returned engine.
 func (s *Server) Handler() *gin.Engine {
 	// Release mode only silences gin's debug route listing; it is process-wide but idempotent.
@@ -184,7 +187,7 @@ func (s *Server) Handler() *gin.Engine {
 	if s.tracing != nil {
 		r.Use(s.tracing) // first, so that the request's log lines carry its trace id
 	}
-	r.Use(requestLog(s.logger), recoverJSON(s.logger))
+	r.Use(requestLog(s.logger, statusRoute, "/healthz", "/readyz"), recoverJSON(s.logger))
 	if s.metrics != nil {
 		r.Use(s.metrics.GinMiddleware())
 	}
@@ -202,7 +205,7 @@ func (s *Server) Handler() *gin.Engine {
 	r.GET("/readyz", s.handleReadyz)
 	r.POST("/api/blueprint/subscribers", s.limit("signup"), s.handleCreateSubscriber)
 	r.POST("/api/blueprint/generate-paid", s.limit("generate"), s.handleGeneratePaid)
-	r.GET("/api/blueprint/status", s.limit("status"), s.handleStatus)
+	r.GET(statusRoute, s.limit("status"), s.handleStatus)
 	if s.events != nil {
 		r.GET("/api/blueprint/events", s.limit("status"), s.handleEvents)
 	}

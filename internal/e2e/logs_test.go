@@ -18,10 +18,12 @@ import (
 // polls with the token in the header and in the query, usage calls with a JWT, the admin
 // UI) and finds no access token, webhook secret, JWT, provider token, operator token or
 // photo-name secret in any log line of the api or the worker; and every line is JSON.
+// The processes log at debug, so that the lines an operator turns on when looking into
+// a problem are searched too (the successful status polls among them).
 func TestLogsCarryNoSecrets(t *testing.T) {
 	t.Parallel()
 	s := newStack(t, fakereplicate.Config{Latency: 20 * time.Millisecond}, map[string]string{
-		"AUTH_JWT_SECRET": jwtSecret, "OPERATOR_TOKEN": "op-token-in-logs-test"})
+		"AUTH_JWT_SECRET": jwtSecret, "OPERATOR_TOKEN": "op-token-in-logs-test", "LOG_LEVEL": "debug"})
 	api, c := s.startAPI(t)
 	w := s.startWorker(t)
 	ctx := context.Background()
@@ -47,7 +49,7 @@ func TestLogsCarryNoSecrets(t *testing.T) {
 	} {
 		require.NotContains(t, logs, secret, "the %s is in the logs", name)
 	}
-	var requests, attempts int
+	var requests, polls, attempts int
 	for _, line := range strings.Split(strings.TrimSpace(logs), "\n") {
 		var entry map[string]any
 		require.NoError(t, json.Unmarshal([]byte(line), &entry), "not JSON: %s", line)
@@ -55,11 +57,16 @@ func TestLogsCarryNoSecrets(t *testing.T) {
 		case "request":
 			requests++
 			require.NotEmpty(t, entry["request_id"])
+			if entry["route"] == "/api/blueprint/status" && entry["status"] == float64(http.StatusOK) {
+				polls++
+				require.Equal(t, "DEBUG", entry["level"])
+			}
 		case "generation attempt started":
 			attempts++
 			require.Equal(t, sub.SubscriberID, entry["subscriber_id"])
 		}
 	}
 	require.Positive(t, requests)
+	require.Positive(t, polls, "the successful status polls are logged at debug")
 	require.Equal(t, 1, attempts, "one line per job attempt, with the subscriber id")
 }
