@@ -1,13 +1,19 @@
 package e2e
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -38,17 +44,23 @@ const statusClients = 16
 // statusPhase is how long each side runs per iteration; the sides alternate.
 const statusPhase = 3 * time.Second
 
-// BenchmarkStatusVsSelect: one completed subscriber (30 photos), its status polled by a Go
-// load generator over 16 connections against a real api process with the settings an
-// operator gets, then the same SELECT (store.SubscriberByTokenHash) run by 16 goroutines
-// through a pgx pool of 16 connections, for statusPhase each, in turn. Every answer must be
-// 200 with the subscriber's one body. Nothing is tuned, the rate limit included: each
+// BenchmarkStatusVsSelect: one completed subscriber (30 photos), its status polled over 16
+// connections against a real api process with the settings an operator gets, and the
+// same SELECT (store.SubscriberByTokenHashQuery) run by pgbench on 16 clients and by 16
+// goroutines through a pgx pool of 16 connections, for statusPhase each, in turn. The
+// HTTP side is a lean client, as wrk is (the request's bytes written as they are on a
+// keep-alive connection, the answer read by its Content-Length and compared), and
+// pgbench is its PostgreSQL counterpart: on 2 cores the load generator shares the CPU
+// with what it measures, and Go's net/http client costs more per request than the api
+// answering it. Every answer must be 200 with the subscriber's one body, and pgbench must
+// report no failed transaction. Nothing is tuned, the rate limit included: each
 // connection comes from a loopback address of its own and makes at most 200 requests
 // (the status class's burst per address) before the next one takes over from a new
-// address, as a crowd of pages polling would. Goal (issue 20): api/pgx >= 0.9.
+// address, as a crowd of pages polling would. Goal (issue 20): api >= 0.9 x PostgreSQL's
+// own rate (pgbench); api/pgx is reported too.
 func BenchmarkStatusVsSelect(b *testing.B) {
 	s := newStack(b, fakereplicate.Config{}, nil)
-	_, c := s.startAPI(b)
+	apiProc, c := s.startAPI(b)
 	ctx := context.Background()
 	sub := signUp(b, c, 0)
 	complete(b, s.db, sub.SubscriberID)
@@ -66,14 +78,24 @@ func BenchmarkStatusVsSelect(b *testing.B) {
 	defer pool.Close()
 	st := store.New(pool)
 	hash := tokenHash(sub.AccessToken)
+	bench := pgbenchScript(b, s.db, hash)
 
-	var api, pg float64
+	var backend int32
+	require.NoError(b, pool.QueryRow(ctx, `SELECT pg_backend_pid()`).Scan(&backend))
+	postmaster := parentOf(b, int(backend))
+
+	// For each side: answers, seconds, and the CPU of the server and of the client.
+	var api, pgb, pg phase
 	b.ResetTimer()
 	for range b.N {
-		api += rateFor(b, statusPhase, func(stop func() bool) error {
-			return pollFromCrowd(ctx, c.BaseURL, sub.AccessToken, want.Body, stop)
+		server, client := mustCPU(b, apiProc.cmd.Process.Pid), selfCPU(b)
+		p := rateFor(b, statusPhase, func(stop func() bool) error {
+			return pollLean(c.BaseURL, sub.AccessToken, want.Body, stop)
 		})
-		pg += rateFor(b, statusPhase, func(stop func() bool) error {
+		p.server, p.client = mustCPU(b, apiProc.cmd.Process.Pid)-server, selfCPU(b)-client
+		api.add(p)
+		pgb.add(pgbenchPhase(b, s.db.URL, bench, postmaster))
+		pg.add(rateFor(b, statusPhase, func(stop func() bool) error {
 			for !stop() {
 				got, err := st.SubscriberByTokenHash(ctx, hash)
 				if err != nil {
@@ -84,17 +106,46 @@ func BenchmarkStatusVsSelect(b *testing.B) {
 				}
 			}
 			return nil
-		})
+		}))
 	}
 	b.StopTimer()
-	b.ReportMetric(api/float64(b.N), "api-req/s")
-	b.ReportMetric(pg/float64(b.N), "pgx-select/s")
-	b.ReportMetric(api/pg, "api/pgx")
+	b.ReportMetric(api.rate(), "api-req/s")
+	b.ReportMetric(pgb.rate(), "pgbench-select/s")
+	b.ReportMetric(pg.rate(), "pgx-select/s")
+	b.ReportMetric(api.rate()/pgb.rate(), "api/pgbench")
+	b.ReportMetric(api.rate()/pg.rate(), "api/pgx")
+	b.ReportMetric(api.perCall(api.server), "api-cpu-µs/req")
+	b.ReportMetric(pgb.perCall(pgb.server), "postgres-cpu-µs/select")
+	b.ReportMetric(api.perCall(api.client), "http-client-cpu-µs/req")
+	b.ReportMetric(pgb.perCall(pgb.client), "pgbench-cpu-µs/select")
 }
 
-// rateFor runs statusClients copies of run for d and returns the calls per second they
-// counted; run calls stop before each call, which counts it and says when to end.
-func rateFor(b *testing.B, d time.Duration, run func(stop func() bool) error) float64 {
+// phase is what one side of BenchmarkStatusVsSelect did: answers, in how long, and the
+// CPU its server and its client spent (where measured).
+type phase struct {
+	calls          int64
+	elapsed        time.Duration
+	server, client time.Duration
+}
+
+func (p *phase) add(q phase) {
+	p.calls += q.calls
+	p.elapsed += q.elapsed
+	p.server += q.server
+	p.client += q.client
+}
+
+func (p phase) rate() float64 { return float64(p.calls) / p.elapsed.Seconds() }
+
+// perCall is d per answer, in microseconds.
+func (p phase) perCall(d time.Duration) float64 {
+	return float64(d.Microseconds()) / float64(p.calls)
+}
+
+// rateFor runs statusClients copies of run for d and returns the calls they counted and
+// how long they took; run calls stop before each call, which counts it and says when to
+// end.
+func rateFor(b *testing.B, d time.Duration, run func(stop func() bool) error) phase {
 	b.Helper()
 	var calls atomic.Int64
 	deadline := time.Now().Add(d)
@@ -118,33 +169,205 @@ func rateFor(b *testing.B, d time.Duration, run func(stop func() bool) error) fl
 	for err := range errs {
 		require.NoError(b, err)
 	}
-	return float64(calls.Load()) / elapsed.Seconds()
+	return phase{calls: calls.Load(), elapsed: elapsed}
 }
 
-// pollFromCrowd polls the status until stop, 200 requests per connection, each from a
-// loopback address of its own; any answer but 200 with body want is an error.
-func pollFromCrowd(ctx context.Context, baseURL, token string, want []byte, stop func() bool) error {
-	auth := http.Header{"Authorization": {"Bearer " + token}}
+// pollLean polls the status until stop as wrk would: the request's bytes written as they
+// are on a keep-alive connection, the answer read by its Content-Length; 200 requests
+// per connection, each from a loopback address of its own. Any answer but 200 with body
+// want is an error. The socket is blocking and read and written with plain system calls,
+// as pgbench's are: Go's network poller parks and wakes a goroutine at each answer,
+// which costs the client twice as much CPU a request, on the cores the api shares.
+func pollLean(baseURL, token string, want []byte, stop func() bool) error {
+	host := strings.TrimPrefix(baseURL, "http://")
+	req := []byte("GET /api/blueprint/status HTTP/1.1\r\nHost: " + host +
+		"\r\nAuthorization: Bearer " + token + "\r\n\r\n")
+	body := make([]byte, 0, len(want))
 	for {
 		n := lastAddress.Add(1)
-		d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 1+byte(n>>16), byte(n>>8), byte(n))}}
-		c := &demo.Client{BaseURL: baseURL, HTTP: &http.Client{Timeout: 30 * time.Second,
-			Transport: &http.Transport{DialContext: d.DialContext, MaxIdleConnsPerHost: 1}}}
+		fd, err := dialBlocking(host, net.IPv4(127, 1+byte(n>>16), byte(n>>8), byte(n)))
+		if err != nil {
+			return err
+		}
+		r := bufio.NewReader(fd)
 		for range 200 { // the status class's burst per address
 			if stop() {
-				c.HTTP.CloseIdleConnections()
-				return nil
+				return fd.Close()
 			}
-			resp, err := c.Do(ctx, http.MethodGet, "/api/blueprint/status", nil, auth)
+			if _, err := fd.Write(req); err != nil {
+				return errors.Join(err, fd.Close())
+			}
+			status, err := readAnswer(r, &body)
 			if err != nil {
-				return err
+				return errors.Join(err, fd.Close())
 			}
-			if resp.Status != http.StatusOK || !bytes.Equal(resp.Body, want) {
-				return fmt.Errorf("status %d: %s", resp.Status, resp.Body)
+			if status != http.StatusOK || !bytes.Equal(body, want) {
+				return errors.Join(fmt.Errorf("status %d: %s", status, body), fd.Close())
 			}
 		}
-		c.HTTP.CloseIdleConnections()
+		if err := fd.Close(); err != nil {
+			return err
+		}
 	}
+}
+
+// blockingFD is a connected blocking socket, read and written with system calls.
+type blockingFD int
+
+// dialBlocking connects to host from address from and returns the socket, blocking.
+func dialBlocking(host string, from net.IP) (blockingFD, error) {
+	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: from}}
+	conn, err := d.Dial("tcp", host)
+	if err != nil {
+		return -1, err
+	}
+	defer conn.Close() // the duplicate below keeps the connection
+	raw, err := conn.(*net.TCPConn).SyscallConn()
+	if err != nil {
+		return -1, err
+	}
+	fd, dupErr := -1, error(nil)
+	if err := raw.Control(func(s uintptr) {
+		if fd, dupErr = syscall.Dup(int(s)); dupErr == nil {
+			dupErr = syscall.SetNonblock(fd, false)
+		}
+	}); err != nil {
+		return -1, err
+	}
+	if dupErr != nil && fd >= 0 {
+		_ = syscall.Close(fd)
+	}
+	return blockingFD(fd), dupErr
+}
+
+func (f blockingFD) Read(p []byte) (int, error) {
+	for {
+		n, err := syscall.Read(int(f), p)
+		switch {
+		case err == syscall.EINTR:
+			continue
+		case err != nil:
+			return 0, err
+		case n == 0:
+			return 0, io.EOF
+		}
+		return n, nil
+	}
+}
+
+func (f blockingFD) Write(p []byte) (int, error) {
+	written := 0
+	for written < len(p) {
+		n, err := syscall.Write(int(f), p[written:])
+		if err == syscall.EINTR {
+			continue
+		}
+		if err != nil {
+			return written, err
+		}
+		written += n
+	}
+	return written, nil
+}
+
+func (f blockingFD) Close() error { return syscall.Close(int(f)) }
+
+// readAnswer reads one HTTP/1.1 answer from r into body (its length from Content-Length)
+// and returns its status code.
+func readAnswer(r *bufio.Reader, body *[]byte) (int, error) {
+	line, err := r.ReadSlice('\n')
+	if err != nil {
+		return 0, err
+	}
+	if len(line) < 12 || !bytes.HasPrefix(line, []byte("HTTP/1.1 ")) {
+		return 0, fmt.Errorf("not an HTTP/1.1 status line: %q", line)
+	}
+	status, err := strconv.Atoi(string(line[9:12]))
+	if err != nil {
+		return 0, fmt.Errorf("status line %q: %w", line, err)
+	}
+	length := -1
+	for {
+		h, err := r.ReadSlice('\n')
+		if err != nil {
+			return 0, err
+		}
+		if len(h) <= 2 { // the empty line ending the headers
+			break
+		}
+		name, value, ok := bytes.Cut(h, []byte(":"))
+		if ok && strings.EqualFold(string(name), "Content-Length") {
+			if length, err = strconv.Atoi(string(bytes.TrimSpace(value))); err != nil {
+				return 0, fmt.Errorf("content length %q: %w", value, err)
+			}
+		}
+	}
+	if length < 0 {
+		return 0, errors.New("an answer without Content-Length")
+	}
+	*body = slices.Grow((*body)[:0], length)[:length]
+	_, err = io.ReadFull(r, *body)
+	return status, err
+}
+
+// pgbenchScript writes pgbench's script: the status endpoint's SELECT for hash, the hash
+// written in as a bytea literal (pgbench's variables hold numbers and text), checked to
+// read the subscriber's 30 photos.
+func pgbenchScript(b *testing.B, db *testdb.DB, hash []byte) string {
+	b.Helper()
+	q := strings.Replace(store.SubscriberByTokenHashQuery, "$1", fmt.Sprintf(`'\x%x'::bytea`, hash), 1)
+	var photos int
+	require.NoError(b, db.Pool.QueryRow(context.Background(),
+		`SELECT jsonb_array_length(photo_urls) FROM (`+q+`) s`).Scan(&photos))
+	require.Equal(b, 30, photos)
+	path := filepath.Join(b.TempDir(), "status.sql")
+	require.NoError(b, os.WriteFile(path, []byte(q+";\n"), 0o644))
+	return path
+}
+
+// pgbenchPhase runs the script with pgbench on statusClients clients for statusPhase,
+// its statements prepared as pgx's are, and returns what pgbench reports (transactions,
+// over its run without the connections' set-up) with the CPU pgbench spent and the CPU of
+// PostgreSQL's backends: pgbench's sessions end with it, and their time is added to the
+// postmaster's children's when it reaps them. A failed transaction fails the benchmark.
+func pgbenchPhase(b *testing.B, url, script string, postmaster int) phase {
+	b.Helper()
+	before := childCPU(b, postmaster)
+	cmd := exec.Command(filepath.Join(pgBindir(b), "pgbench"), "-n", "-M", "prepared",
+		"-c", strconv.Itoa(statusClients), "-j", "2", "-T", strconv.Itoa(int(statusPhase.Seconds())),
+		"-f", script, url)
+	out, err := cmd.CombinedOutput()
+	require.NoError(b, err, "%s", out)
+	failed := regexp.MustCompile(`number of failed transactions: (\d+)`).FindSubmatch(out)
+	require.True(b, failed == nil || string(failed[1]) == "0", "%s", out)
+	done := regexp.MustCompile(`number of transactions actually processed: (\d+)`).FindSubmatch(out)
+	tps := regexp.MustCompile(`tps = ([0-9.]+)`).FindSubmatch(out)
+	require.True(b, done != nil && tps != nil, "%s", out)
+	calls, err := strconv.ParseInt(string(done[1]), 10, 64)
+	require.NoError(b, err)
+	rate, err := strconv.ParseFloat(string(tps[1]), 64)
+	require.NoError(b, err)
+	var server time.Duration
+	require.Eventually(b, func() bool { // the postmaster reaps its backends soon after they end
+		server = childCPU(b, postmaster) - before
+		return server > 0
+	}, 5*time.Second, 10*time.Millisecond)
+	return phase{calls: calls, elapsed: time.Duration(float64(calls) / rate * float64(time.Second)),
+		server: server, client: cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()}
+}
+
+// selfCPU is the benchmark process's own CPU time so far.
+func selfCPU(b *testing.B) time.Duration {
+	var ru syscall.Rusage
+	require.NoError(b, syscall.Getrusage(syscall.RUSAGE_SELF, &ru))
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// mustCPU is cpuTime of a process that must be running.
+func mustCPU(b *testing.B, pid int) time.Duration {
+	t, ok := cpuTime(pid)
+	require.True(b, ok, "process %d", pid)
+	return t
 }
 
 // complete gives subscriber id 30 photos, paid and completed, as a finished generation
@@ -403,22 +626,56 @@ func adminInt(b *testing.B, query string, args ...any) int64 {
 
 // cpuTime reads a process's user and system time from /proc/<pid>/stat.
 func cpuTime(pid int) (time.Duration, bool) {
+	f, ok := procStat(pid)
+	if !ok {
+		return 0, false
+	}
+	return ticksOf(f[11], f[12])
+}
+
+// childCPU reads the user and system time of the children a process has reaped (its
+// cutime and cstime).
+func childCPU(b *testing.B, pid int) time.Duration {
+	f, ok := procStat(pid)
+	require.True(b, ok, "process %d", pid)
+	t, ok := ticksOf(f[13], f[14])
+	require.True(b, ok, "process %d", pid)
+	return t
+}
+
+// parentOf reads a process's parent's pid.
+func parentOf(b *testing.B, pid int) int {
+	f, ok := procStat(pid)
+	require.True(b, ok, "process %d", pid)
+	ppid, err := strconv.Atoi(f[1])
+	require.NoError(b, err)
+	return ppid
+}
+
+// procStat returns the fields of /proc/<pid>/stat after the command (which may hold
+// spaces): f[0] is the state (the file's third field), f[1] the parent, f[11] and f[12]
+// user and system time, f[13] and f[14] those of the reaped children.
+func procStat(pid int) ([]string, bool) {
 	raw, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
 	if err != nil {
-		return 0, false
+		return nil, false
 	}
-	// The command may hold spaces: the fields counted are after its closing parenthesis.
 	f := strings.Fields(string(raw[bytes.LastIndexByte(raw, ')')+1:]))
-	if len(f) < 13 {
-		return 0, false
-	}
-	utime, err1 := strconv.ParseInt(f[11], 10, 64)
-	stime, err2 := strconv.ParseInt(f[12], 10, 64)
-	if err1 != nil || err2 != nil {
-		return 0, false
-	}
+	return f, len(f) >= 15
+}
+
+// ticksOf sums clock-tick counts into a duration.
+func ticksOf(counts ...string) (time.Duration, bool) {
 	const ticks = 100 // USER_HZ: clock ticks per second on Linux
-	return time.Duration(utime+stime) * time.Second / ticks, true
+	var sum int64
+	for _, c := range counts {
+		n, err := strconv.ParseInt(c, 10, 64)
+		if err != nil {
+			return 0, false
+		}
+		sum += n
+	}
+	return time.Duration(sum) * time.Second / ticks, true
 }
 
 // tokenHash is what the database keeps of an access token.
