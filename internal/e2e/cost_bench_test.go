@@ -391,7 +391,8 @@ type costRun struct {
 // fake Replicate at a fixed latency; reports photos per second (from the first payment
 // to the last photo), PostgreSQL commits per photo (pg_stat_database.xact_commit of the
 // test database) and CPU per photo of the photogen processes (/proc/<pid>/stat) and of
-// the PostgreSQL backends serving the test database. Every subscriber must end with
+// the PostgreSQL backends serving the test database; and the same CPU per second while
+// the fleet waits with nothing to do (idle-*-ms/s). Every subscriber must end with
 // exactly 30 photos and the provider must have created exactly 30 predictions each (none
 // paid twice). Goal (issue 20): at most 4 commits and 4 ms of CPU (both together) per
 // photo.
@@ -407,7 +408,7 @@ func BenchmarkCostPerPhoto(b *testing.B) {
 		{workers: 2, subscribers: 100, latency: 100 * time.Millisecond},
 	} {
 		b.Run(fmt.Sprintf("%dx%d-%s", r.workers, r.subscribers, r.latency), func(b *testing.B) {
-			var photosPerSecond, commits, writes, photogenMS, postgresMS float64
+			var photosPerSecond, commits, writes, photogenMS, postgresMS, idlePhotogen, idlePostgres float64
 			for range b.N {
 				m := r.measure(b)
 				photosPerSecond += m.photosPerSecond
@@ -415,6 +416,8 @@ func BenchmarkCostPerPhoto(b *testing.B) {
 				writes += m.writesPerPhoto
 				photogenMS += m.photogenMS
 				postgresMS += m.postgresMS
+				idlePhotogen += m.idlePhotogenMS
+				idlePostgres += m.idlePostgresMS
 			}
 			n := float64(b.N)
 			b.ReportMetric(photosPerSecond/n, "photos/s")
@@ -422,6 +425,8 @@ func BenchmarkCostPerPhoto(b *testing.B) {
 			b.ReportMetric(writes/n, "writes/photo")
 			b.ReportMetric(photogenMS/n, "photogen-ms/photo")
 			b.ReportMetric(postgresMS/n, "postgres-ms/photo")
+			b.ReportMetric(idlePhotogen/n, "idle-photogen-ms/s")
+			b.ReportMetric(idlePostgres/n, "idle-postgres-ms/s")
 		})
 	}
 }
@@ -429,6 +434,7 @@ func BenchmarkCostPerPhoto(b *testing.B) {
 // costFigures is what one run of a costRun measured.
 type costFigures struct {
 	photosPerSecond, commitsPerPhoto, writesPerPhoto, photogenMS, postgresMS float64
+	idlePhotogenMS, idlePostgresMS                                           float64 // a second of waiting with nothing to do
 }
 
 // measure runs r once on a stack of its own.
@@ -465,7 +471,10 @@ func (r costRun) measure(b *testing.B) costFigures {
 	done := generationsFinished(ctx, workers, rest)
 	// An idle backend flushes its statistics within 10 s (PostgreSQL's idle interval for
 	// them): let the setup's and the warm-up's arrive before the first sample.
-	time.Sleep(11 * time.Second)
+	// The fleet's CPU while it waits with nothing to do is measured over the same 11 s.
+	idle := sampleCost(b, s.db.Name, procs)
+	const idleWait = 11 * time.Second
+	time.Sleep(idleWait)
 	before := sampleCost(b, s.db.Name, procs)
 	b.StartTimer()
 	start := time.Now()
@@ -507,6 +516,8 @@ func (r costRun) measure(b *testing.B) costFigures {
 		writesPerPhoto:  float64(after.xid-before.xid) / float64(photos),
 		photogenMS:      (after.photogen - before.photogen).Seconds() * 1000 / float64(photos),
 		postgresMS:      after.postgresSince(before).Seconds() * 1000 / float64(photos),
+		idlePhotogenMS:  (before.photogen - idle.photogen).Seconds() * 1000 / idleWait.Seconds(),
+		idlePostgresMS:  before.postgresSince(idle).Seconds() * 1000 / idleWait.Seconds(),
 	}
 }
 
