@@ -43,10 +43,7 @@ func requestLog(logger *slog.Logger, polled ...string) gin.HandlerFunc {
 		c.Next()
 		ctx := c.Request.Context()
 		route, status := c.FullPath(), c.Writer.Status()
-		level := slog.LevelInfo
-		if status < http.StatusBadRequest && slices.Contains(polled, route) {
-			level = slog.LevelDebug
-		}
+		level := lineLevel(route, status, polled)
 		if !logger.Enabled(ctx, level) {
 			return
 		}
@@ -63,6 +60,15 @@ func requestLog(logger *slog.Logger, polled ...string) gin.HandlerFunc {
 			slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000), slog.Int("bytes", c.Writer.Size()))
 		logger.LogAttrs(ctx, level, "request", attrs...)
 	}
+}
+
+// lineLevel is the level of a request's line: debug for a polled route's success, info
+// otherwise.
+func lineLevel(route string, status int, polled []string) slog.Level {
+	if status < http.StatusBadRequest && slices.Contains(polled, route) {
+		return slog.LevelDebug
+	}
+	return slog.LevelInfo
 }
 
 // newRequestID returns 8 random bytes in hex.

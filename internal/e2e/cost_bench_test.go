@@ -189,26 +189,33 @@ func pollLean(baseURL, token string, want []byte, stop func() bool) error {
 		if err != nil {
 			return err
 		}
-		r := bufio.NewReader(fd)
-		for range 200 { // the status class's burst per address
-			if stop() {
-				return fd.Close()
-			}
-			if _, err := fd.Write(req); err != nil {
-				return errors.Join(err, fd.Close())
-			}
-			status, err := readAnswer(r, &body)
-			if err != nil {
-				return errors.Join(err, fd.Close())
-			}
-			if status != http.StatusOK || !bytes.Equal(body, want) {
-				return errors.Join(fmt.Errorf("status %d: %s", status, body), fd.Close())
-			}
-		}
-		if err := fd.Close(); err != nil {
+		stopped, err := pollOn(fd, req, want, &body, stop)
+		if err = errors.Join(err, fd.Close()); err != nil || stopped {
 			return err
 		}
 	}
+}
+
+// pollOn sends req on fd up to 200 times (the status class's burst per address), each
+// answer checked against want; it reports whether stop said to end.
+func pollOn(fd blockingFD, req, want []byte, body *[]byte, stop func() bool) (bool, error) {
+	r := bufio.NewReader(fd)
+	for range 200 {
+		if stop() {
+			return true, nil
+		}
+		if _, err := fd.Write(req); err != nil {
+			return false, err
+		}
+		status, err := readAnswer(r, body)
+		if err != nil {
+			return false, err
+		}
+		if status != http.StatusOK || !bytes.Equal(*body, want) {
+			return false, fmt.Errorf("status %d: %s", status, *body)
+		}
+	}
+	return false, nil
 }
 
 // blockingFD is a connected blocking socket, read and written with system calls.
@@ -286,14 +293,29 @@ func readAnswer(r *bufio.Reader, body *[]byte) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("status line %q: %w", line, err)
 	}
+	length, err := contentLength(r)
+	if err != nil {
+		return 0, err
+	}
+	if length < 0 {
+		return 0, errors.New("an answer without Content-Length")
+	}
+	*body = slices.Grow((*body)[:0], length)[:length]
+	_, err = io.ReadFull(r, *body)
+	return status, err
+}
+
+// contentLength reads an answer's headers up to the empty line that ends them and returns
+// its Content-Length, or -1 without one.
+func contentLength(r *bufio.Reader) (int, error) {
 	length := -1
 	for {
 		h, err := r.ReadSlice('\n')
 		if err != nil {
 			return 0, err
 		}
-		if len(h) <= 2 { // the empty line ending the headers
-			break
+		if len(h) <= 2 { // the empty line
+			return length, nil
 		}
 		name, value, ok := bytes.Cut(h, []byte(":"))
 		if ok && strings.EqualFold(string(name), "Content-Length") {
@@ -302,12 +324,6 @@ func readAnswer(r *bufio.Reader, body *[]byte) (int, error) {
 			}
 		}
 	}
-	if length < 0 {
-		return 0, errors.New("an answer without Content-Length")
-	}
-	*body = slices.Grow((*body)[:0], length)[:length]
-	_, err = io.ReadFull(r, *body)
-	return status, err
 }
 
 // pgbenchScript writes pgbench's script: the status endpoint's SELECT for hash, the hash
