@@ -424,25 +424,18 @@ func BenchmarkCostPerPhoto(b *testing.B) {
 		{workers: 2, subscribers: 100, latency: 100 * time.Millisecond},
 	} {
 		b.Run(fmt.Sprintf("%dx%d-%s", r.workers, r.subscribers, r.latency), func(b *testing.B) {
-			var photosPerSecond, commits, writes, photogenMS, postgresMS, idlePhotogen, idlePostgres float64
+			var sum costFigures
 			for range b.N {
-				m := r.measure(b)
-				photosPerSecond += m.photosPerSecond
-				commits += m.commitsPerPhoto
-				writes += m.writesPerPhoto
-				photogenMS += m.photogenMS
-				postgresMS += m.postgresMS
-				idlePhotogen += m.idlePhotogenMS
-				idlePostgres += m.idlePostgresMS
+				sum.add(r.measure(b))
 			}
 			n := float64(b.N)
-			b.ReportMetric(photosPerSecond/n, "photos/s")
-			b.ReportMetric(commits/n, "commits/photo")
-			b.ReportMetric(writes/n, "writes/photo")
-			b.ReportMetric(photogenMS/n, "photogen-ms/photo")
-			b.ReportMetric(postgresMS/n, "postgres-ms/photo")
-			b.ReportMetric(idlePhotogen/n, "idle-photogen-ms/s")
-			b.ReportMetric(idlePostgres/n, "idle-postgres-ms/s")
+			b.ReportMetric(sum.photosPerSecond/n, "photos/s")
+			b.ReportMetric(sum.commitsPerPhoto/n, "commits/photo")
+			b.ReportMetric(sum.writesPerPhoto/n, "writes/photo")
+			b.ReportMetric(sum.photogenMS/n, "photogen-ms/photo")
+			b.ReportMetric(sum.postgresMS/n, "postgres-ms/photo")
+			b.ReportMetric(sum.idlePhotogenMS/n, "idle-photogen-ms/s")
+			b.ReportMetric(sum.idlePostgresMS/n, "idle-postgres-ms/s")
 		})
 	}
 }
@@ -451,6 +444,16 @@ func BenchmarkCostPerPhoto(b *testing.B) {
 type costFigures struct {
 	photosPerSecond, commitsPerPhoto, writesPerPhoto, photogenMS, postgresMS float64
 	idlePhotogenMS, idlePostgresMS                                           float64 // a second of waiting with nothing to do
+}
+
+func (f *costFigures) add(g costFigures) {
+	f.photosPerSecond += g.photosPerSecond
+	f.commitsPerPhoto += g.commitsPerPhoto
+	f.writesPerPhoto += g.writesPerPhoto
+	f.photogenMS += g.photogenMS
+	f.postgresMS += g.postgresMS
+	f.idlePhotogenMS += g.idlePhotogenMS
+	f.idlePostgresMS += g.idlePostgresMS
 }
 
 // measure runs r once on a stack of its own.
